@@ -1,0 +1,218 @@
+// `conduit consume <topic>`: prints messages and acknowledges exactly the ones it printed.
+//
+// Acknowledgement in the common contract is per batch, so a batch is printed whole and then acked,
+// or not printed at all. With `--count`, a batch holding more messages than are still wanted is
+// given back (nack) unprinted, and the consumer is reopened with maxBatch set to what remains, so
+// the printed messages and the committed position always agree: acking the straddling batch would
+// commit messages nobody saw, printing part of it and nacking it would show some twice. The
+// reopen happens at most once per run, because after it no batch can exceed what remains.
+//
+// Stopping (Ctrl-C, --timeout-ms idle) never interrupts a batch being printed: that batch is
+// finished and acked, then the consumer is closed, which commits and leaves the group. When stdout's
+// reader goes away (`| head`), the batch being printed is given back instead.
+
+import type { Batch, Broker, Consumer, ConsumerOptions, Message, StartPosition } from '../core/contract.ts'
+import { UnsupportedError } from '../core/errors.ts'
+import {
+  choiceOption,
+  integerOption,
+  onePositional,
+  parseStartPosition,
+  stringOption,
+  type CommandSpec,
+  type ParsedArgs,
+} from './args.ts'
+import { withBroker, type Command, type CommandContext } from './context.ts'
+import { EXIT } from './failure.ts'
+import { writeTo } from './io.ts'
+import { messageToJson } from './message-json.ts'
+import { plural } from './output.ts'
+
+const spec: CommandSpec = {
+  name: 'consume',
+  summary: 'Print the messages of a topic, acknowledging each one printed.',
+  positionals: '<topic>',
+  options: {
+    group: {
+      type: 'string',
+      value: 'G',
+      description: 'consumer group: commits its position, splits partitions',
+    },
+    from: {
+      type: 'string',
+      value: 'POS',
+      description: 'earliest (default), latest, an offset, or an ISO time; for a group only without a commit',
+    },
+    count: { type: 'string', value: 'N', description: 'stop after N messages' },
+    'timeout-ms': { type: 'string', value: 'T', description: 'stop after T ms without a message' },
+    format: {
+      type: 'string',
+      value: 'value|json',
+      description: 'value: the value and a newline (default); json: one object per line',
+    },
+  },
+  details: `With --format json each line is
+{"topic","partition","offset","key","value","headers","timestamp"}; a value that is not valid UTF-8 is
+base64 with "encoding":"base64" (a key: "keyEncoding":"base64"). Without --count or --timeout-ms it
+runs until Ctrl-C, which stops fetching and commits what was printed. A summary goes to standard error.`,
+}
+
+function renderMessage(message: Message, format: 'value' | 'json'): string | Uint8Array {
+  if (format === 'json') return JSON.stringify(messageToJson(message)) + '\n'
+  const value = message.value ?? new Uint8Array(0)
+  const line = new Uint8Array(value.length + 1)
+  line.set(value)
+  line[value.length] = 0x0a
+  return line
+}
+
+/** Largest batch asked for when --count is given; the driver's default applies otherwise. */
+const COUNT_BATCH_CAP = 500
+
+interface ConsumeSettings {
+  topic: string
+  group: string | undefined
+  from: StartPosition
+  count: number | undefined
+  idleMs: number | undefined
+  format: 'value' | 'json'
+}
+
+function settingsFrom(args: ParsedArgs): ConsumeSettings {
+  const fromRaw = stringOption(args.values, 'from')
+  return {
+    topic: onePositional(args, 'topic', spec.name),
+    group: stringOption(args.values, 'group'),
+    from: fromRaw === undefined ? 'earliest' : parseStartPosition(fromRaw, spec.name),
+    count: integerOption(args.values, 'count', spec.name, { min: 1 }),
+    idleMs: integerOption(args.values, 'timeout-ms', spec.name, { min: 1 }),
+    format: choiceOption(args.values, 'format', ['value', 'json'] as const, 'value', spec.name),
+  }
+}
+
+const STOPPED: unique symbol = Symbol('stopped')
+
+/** The next batch, or STOPPED when `stop` fires first; a batch arriving after that is given back. */
+async function nextBatch(
+  iterator: AsyncIterator<Batch>,
+  stop: AbortSignal,
+): Promise<IteratorResult<Batch> | typeof STOPPED> {
+  if (stop.aborted) return STOPPED
+  const pending = iterator.next()
+  let onStop = (): void => {}
+  const stopped = new Promise<typeof STOPPED>((resolve) => {
+    onStop = () => resolve(STOPPED)
+    stop.addEventListener('abort', onStop, { once: true })
+  })
+  try {
+    const result = await Promise.race([pending, stopped])
+    if (result === STOPPED) {
+      pending.then(
+        (late) => {
+          if (!late.done) late.value.nack().catch(() => {})
+        },
+        () => {},
+      )
+    }
+    return result
+  } finally {
+    stop.removeEventListener('abort', onStop)
+  }
+}
+
+interface ConsumeOutcome {
+  printed: number
+  idle: boolean
+}
+
+async function consumeAll(ctx: CommandContext, broker: Broker, s: ConsumeSettings): Promise<ConsumeOutcome> {
+  const open = (maxBatch: number | undefined): Promise<Consumer> => {
+    const options: ConsumerOptions = { topic: s.topic, from: s.from }
+    if (s.group !== undefined) options.group = s.group
+    if (maxBatch !== undefined) options.maxBatch = maxBatch
+    return broker.consumer(options)
+  }
+  const outcome: ConsumeOutcome = { printed: 0, idle: false }
+  const stop = new AbortController()
+  const onInterrupt = (): void => stop.abort()
+  ctx.signal.addEventListener('abort', onInterrupt, { once: true })
+  if (ctx.signal.aborted) stop.abort()
+  let idleTimer: NodeJS.Timeout | undefined
+  const armIdleTimer = (): void => {
+    if (s.idleMs === undefined) return
+    clearTimeout(idleTimer)
+    idleTimer = setTimeout(() => {
+      outcome.idle = true
+      stop.abort()
+    }, s.idleMs)
+  }
+
+  let maxBatch = s.count === undefined ? undefined : Math.min(s.count, COUNT_BATCH_CAP)
+  let consumer = await open(maxBatch)
+  // Waiting for messages must keep the process alive by itself: an embedded broker has no socket
+  // open, and Node would otherwise exit (code 13, unsettled top-level await) instead of waiting.
+  const keepAlive = setInterval(() => {}, 1 << 30)
+  try {
+    let iterator = consumer[Symbol.asyncIterator]()
+    armIdleTimer()
+    while (s.count === undefined || outcome.printed < s.count) {
+      const result = await nextBatch(iterator, stop.signal)
+      if (result === STOPPED || result.done) break
+      const batch = result.value
+      // Idle means no message arrived; time spent printing a batch does not count.
+      clearTimeout(idleTimer)
+      const wanted = s.count === undefined ? Infinity : s.count - outcome.printed
+      if (batch.messages.length > wanted) {
+        await batch.nack()
+        if (maxBatch !== undefined && batch.messages.length > maxBatch) {
+          throw new UnsupportedError(
+            `the ${broker.url} driver delivered a batch of ${batch.messages.length} messages although ` +
+              `maxBatch was ${maxBatch}, so --count cannot stop exactly; the batch was given back`,
+          )
+        }
+        await consumer.close()
+        maxBatch = wanted
+        consumer = await open(maxBatch)
+        iterator = consumer[Symbol.asyncIterator]()
+        armIdleTimer()
+        continue
+      }
+      for (const message of batch.messages) {
+        if (ctx.io.stdoutClosed.aborted) break
+        await writeTo(ctx.io.stdout, renderMessage(message, s.format), ctx.signal)
+      }
+      if (ctx.io.stdoutClosed.aborted) {
+        // The reader left mid-batch; which messages it read is unknowable, so give the batch
+        // back rather than commit messages nobody may have seen (at-least-once).
+        await batch.nack()
+        break
+      }
+      await batch.ack()
+      outcome.printed += batch.messages.length
+      armIdleTimer()
+    }
+  } finally {
+    clearInterval(keepAlive)
+    clearTimeout(idleTimer)
+    ctx.signal.removeEventListener('abort', onInterrupt)
+    // Commits what was acknowledged and leaves the group.
+    await consumer.close()
+  }
+  return outcome
+}
+
+async function run(ctx: CommandContext, args: ParsedArgs): Promise<number> {
+  const s = settingsFrom(args)
+  const outcome = await withBroker(ctx, (broker) => consumeAll(ctx, broker, s))
+  if (outcome === undefined) return EXIT.interrupted
+  let summary = `consumed ${plural(outcome.printed, 'message')} from "${s.topic}"`
+  if (s.group !== undefined) summary += ` as group "${s.group}" (acknowledged and committed)`
+  if (outcome.idle) summary += `; stopped after ${s.idleMs} ms without a message`
+  if (ctx.io.stdoutClosed.aborted)
+    summary += '; stdout closed by its reader, the batch being printed was given back'
+  else if (ctx.signal.aborted) summary += '; interrupted'
+  await writeTo(ctx.io.stderr, summary + '\n')
+  return ctx.signal.aborted ? EXIT.interrupted : EXIT.ok
+}
+
+export const consumeCommand: Command = { spec, run }

@@ -1,0 +1,71 @@
+// Instrumentation through node:diagnostics_channel: APMs, loggers and tests subscribe by name,
+// and a process with no subscriber pays only a boolean check per event — publish() builds the
+// payload object only when someone listens, so hot paths (every request, every message) stay
+// free of allocations by default.
+
+import dc from 'node:diagnostics_channel'
+import type { ConnectionState } from './connection-state.ts'
+
+/** `conduit:connection:state` — a connection changed state. */
+export interface ConnectionStateEvent {
+  /** Which driver: 'kafka', 'pulsar', 'rocketmq', … */
+  driver: string
+  /** What the connection is, usually `host:port` (plus a broker id or purpose where useful). */
+  connection: string
+  from: ConnectionState
+  to: ConnectionState
+  /** Why, when the change was caused by a failure. */
+  error?: Error
+}
+
+/** `conduit:request:start|end|error` — one request/response exchange with a broker. */
+export interface RequestEvent {
+  driver: string
+  connection: string
+  /** The protocol operation, e.g. `Produce v9`, `LOOKUP`, `SEND_MESSAGE_V2`. */
+  operation: string
+  /** The correlation id / request id / opaque that ties start, end and error together. */
+  requestId: number | bigint | string
+  /** On end and error: milliseconds since start. */
+  durationMs?: number
+  /** On error. */
+  error?: Error
+}
+
+/** `conduit:message:send|receive` — messages handed to, or received from, a broker. */
+export interface MessageEvent {
+  driver: string
+  topic: string
+  partition?: number
+  /** Messages in this event (a batch counts once with its size). */
+  count: number
+  /** Payload bytes, when known without extra work. */
+  bytes?: number
+}
+
+/** A channel whose payload type is known, so publishers and subscribers agree on its shape. */
+export interface TypedChannel<T> {
+  readonly name: string
+  readonly hasSubscribers: boolean
+  publish(message: T): void
+  subscribe(onMessage: (message: T, name: string | symbol) => void): void
+  unsubscribe(onMessage: (message: T, name: string | symbol) => void): boolean
+}
+
+function typed<T>(name: string): TypedChannel<T> {
+  return dc.channel(name) as unknown as TypedChannel<T>
+}
+
+export const channels = {
+  connectionState: typed<ConnectionStateEvent>('conduit:connection:state'),
+  requestStart: typed<RequestEvent>('conduit:request:start'),
+  requestEnd: typed<RequestEvent>('conduit:request:end'),
+  requestError: typed<RequestEvent>('conduit:request:error'),
+  messageSend: typed<MessageEvent>('conduit:message:send'),
+  messageReceive: typed<MessageEvent>('conduit:message:receive'),
+} as const
+
+/** Publishes the payload `payloadFactory` builds, calling it only when the channel has subscribers. */
+export function publish<T>(channel: TypedChannel<T>, payloadFactory: () => T): void {
+  if (channel.hasSubscribers) channel.publish(payloadFactory())
+}

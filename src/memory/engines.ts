@@ -1,0 +1,84 @@
+// Which engine a connect() gets: a private one for `memory:`, or the one shared by every open
+// connection to the same `memory:<name>` or `file:<dir>` in this process. A shared engine lives while
+// it has connections; the last close() releases it (and, for file:, closes its files and lock).
+
+import { ConfigError } from '../core/errors.ts'
+import type { MemorySettings } from './config.ts'
+import { Engine } from './engine.ts'
+import { FileStore } from './file/store.ts'
+
+interface SharedEngine {
+  engine: Engine
+  refs: number
+  fingerprint: string
+}
+
+const shared = new Map<string, SharedEngine>()
+
+export interface EngineLease {
+  readonly engine: Engine
+  release(): void
+}
+
+function fingerprint(s: MemorySettings): string {
+  const { shareKey: _k, dir: _d, ...rest } = s
+  return JSON.stringify(rest)
+}
+
+function createEngine(settings: MemorySettings): Engine {
+  const store =
+    settings.kind === 'file'
+      ? FileStore.open(settings.dir!, {
+          fsync: settings.fsync,
+          fsyncIntervalMs: settings.fsyncIntervalMs,
+          segmentBytes: settings.segmentBytes,
+          retentionBytes: settings.retentionBytes,
+          retentionMs: settings.retentionMs,
+        })
+      : null
+  try {
+    return new Engine({
+      partitions: settings.partitions,
+      maxMessageBytes: settings.maxMessageBytes,
+      autoCreateTopics: settings.autoCreateTopics,
+      retention: { ms: settings.retentionMs, bytes: settings.retentionBytes },
+      store,
+    })
+  } catch (error) {
+    store?.close()
+    throw error
+  }
+}
+
+export function leaseEngine(settings: MemorySettings): EngineLease {
+  const key = settings.shareKey
+  if (key === null) {
+    const engine = createEngine(settings)
+    return { engine, release: () => engine.close() }
+  }
+  let entry = shared.get(key)
+  if (entry) {
+    if (entry.fingerprint !== fingerprint(settings)) {
+      throw new ConfigError(
+        `${key} is already open in this process with different options; connect with the same options`,
+      )
+    }
+  } else {
+    entry = { engine: createEngine(settings), refs: 0, fingerprint: fingerprint(settings) }
+    shared.set(key, entry)
+  }
+  entry.refs++
+  const held = entry
+  let released = false
+  return {
+    engine: held.engine,
+    release: () => {
+      if (released) return
+      released = true
+      if (--held.refs === 0) {
+        shared.delete(key)
+        held.engine.close()
+      }
+    },
+  }
+}

@@ -1,0 +1,202 @@
+// Committed group offsets of a `file:` broker, in `offsets.log`: an append-only file of small
+// checksummed records, one per commit, so an ack costs one small write instead of rewriting a
+// table. When the file holds many superseded records it is rewritten with only the latest ones
+// (write a new file, fsync, rename over the old one — a crash leaves either the old or the new).
+//
+//   record  = length:u32le  crc:u32le  payload       (crc = CRC-32C of payload)
+//   payload = groupLength:u16le group  topicLength:u16le topic  partition:u32le  offset:f64le
+//             (offset -1 = the group's offsets for that topic were deleted)
+//
+// Commits are written when the ack happens (surviving kill -9) and fsynced on the store's interval:
+// losing the newest commits to a power cut means redelivery, never loss — at-least-once.
+
+import { Buffer } from 'node:buffer'
+import fs from 'node:fs'
+import path from 'node:path'
+import { crc32c } from '../../core/crc32c.ts'
+import { syncDirectory } from './log.ts'
+
+/** group → topic → partition → next offset to consume */
+export type OffsetTable = Map<string, Map<string, Map<number, number>>>
+
+const COMPACT_AFTER_RECORDS = 100_000
+
+export class OffsetsStore {
+  private readonly file: string
+  private fd: number
+  private readonly table: OffsetTable
+  private records = 0
+  private size = 0
+  private dirty = false
+  /** The descriptor a background fdatasync (sync()) is running on, or -1. */
+  private syncingFd = -1
+  private closed = false
+
+  private constructor(file: string, fd: number, table: OffsetTable, records: number, size: number) {
+    this.file = file
+    this.fd = fd
+    this.table = table
+    this.records = records
+    this.size = size
+  }
+
+  static open(dir: string): OffsetsStore {
+    const file = path.join(dir, 'offsets.log')
+    const table: OffsetTable = new Map()
+    let records = 0
+    let valid = 0
+    if (fs.existsSync(file)) {
+      const bytes = fs.readFileSync(file)
+      let p = 0
+      while (p + 8 <= bytes.length) {
+        const length = bytes.readUInt32LE(p)
+        if (length < 16 || length > 1024 || p + 8 + length > bytes.length) break
+        const payload = bytes.subarray(p + 8, p + 8 + length)
+        if (crc32c(payload) !== bytes.readUInt32LE(p + 4)) break
+        const decoded = decodeCommit(payload)
+        if (!decoded) break
+        apply(table, decoded.group, decoded.topic, decoded.partition, decoded.offset)
+        records++
+        p += 8 + length
+      }
+      valid = p
+    }
+    const fd = fs.openSync(file, fs.existsSync(file) ? 'r+' : 'w+')
+    // A torn last commit is dropped: that group re-reads from its previous commit (redelivery).
+    if (fs.fstatSync(fd).size !== valid) fs.ftruncateSync(fd, valid)
+    const store = new OffsetsStore(file, fd, table, records, valid)
+    if (records > COMPACT_AFTER_RECORDS) store.compact()
+    return store
+  }
+
+  /** A copy of the committed offsets (groups keep their own live copy). */
+  load(): OffsetTable {
+    const copy: OffsetTable = new Map()
+    for (const [group, topics] of this.table) {
+      const t = new Map<string, Map<number, number>>()
+      for (const [topic, partitions] of topics) t.set(topic, new Map(partitions))
+      copy.set(group, t)
+    }
+    return copy
+  }
+
+  commit(group: string, topic: string, partition: number, offset: number): void {
+    apply(this.table, group, topic, partition, offset)
+    const record = encodeCommit(group, topic, partition, offset)
+    fs.writeSync(this.fd, record, 0, record.length, this.size)
+    this.size += record.length
+    this.records++
+    this.dirty = true
+    if (this.records > COMPACT_AFTER_RECORDS) this.compact()
+  }
+
+  deleteTopic(group: string, topic: string): void {
+    if (!this.table.get(group)?.has(topic)) return
+    this.commit(group, topic, 0, -1)
+  }
+
+  /**
+   * fsync when something changed since the last one (called on the store's interval), on the
+   * thread pool: a blocking fdatasync stalled the event loop — and every producer and consumer on
+   * it — for as long as the disk took (on ext4 a journal commit, often milliseconds, at times tens).
+   * A failed one is retried on the next interval.
+   */
+  sync(): void {
+    if (!this.dirty || this.syncingFd !== -1) return
+    this.dirty = false
+    const fd = this.fd
+    this.syncingFd = fd
+    fs.fdatasync(fd, (error) => {
+      this.syncingFd = -1
+      if (error) this.dirty = true
+      // compact() or close() replaced the descriptor meanwhile and left closing it to us.
+      if (fd !== this.fd || this.closed) fs.close(fd, () => undefined)
+    })
+  }
+
+  private compact(): void {
+    const parts: Buffer[] = []
+    let count = 0
+    for (const [group, topics] of this.table) {
+      for (const [topic, partitions] of topics) {
+        for (const [partition, offset] of partitions) {
+          parts.push(encodeCommit(group, topic, partition, offset))
+          count++
+        }
+      }
+    }
+    const bytes = Buffer.concat(parts)
+    const temporary = `${this.file}.tmp`
+    fs.writeFileSync(temporary, bytes)
+    const tfd = fs.openSync(temporary, 'r+')
+    fs.fsyncSync(tfd)
+    fs.closeSync(tfd)
+    if (this.syncingFd !== this.fd) fs.closeSync(this.fd) // else sync()'s callback closes it
+    fs.renameSync(temporary, this.file)
+    syncDirectory(path.dirname(this.file))
+    this.fd = fs.openSync(this.file, 'r+')
+    this.size = bytes.length
+    this.records = count
+    this.dirty = false
+  }
+
+  /** Synchronously durable: a background fsync still running may have started before the last commits. */
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    if (this.dirty || this.syncingFd === this.fd) fs.fdatasyncSync(this.fd)
+    if (this.syncingFd !== this.fd) fs.closeSync(this.fd) // else sync()'s callback closes it
+  }
+}
+
+function apply(table: OffsetTable, group: string, topic: string, partition: number, offset: number): void {
+  let topics = table.get(group)
+  if (offset === -1) {
+    topics?.delete(topic)
+    if (topics && topics.size === 0) table.delete(group)
+    return
+  }
+  if (!topics) table.set(group, (topics = new Map()))
+  let partitions = topics.get(topic)
+  if (!partitions) topics.set(topic, (partitions = new Map()))
+  partitions.set(partition, offset)
+}
+
+function encodeCommit(group: string, topic: string, partition: number, offset: number): Buffer {
+  const g = Buffer.from(group)
+  const t = Buffer.from(topic)
+  const length = 2 + g.length + 2 + t.length + 4 + 8
+  const record = Buffer.allocUnsafe(8 + length)
+  let p = 8
+  record.writeUInt16LE(g.length, p)
+  g.copy(record, p + 2)
+  p += 2 + g.length
+  record.writeUInt16LE(t.length, p)
+  t.copy(record, p + 2)
+  p += 2 + t.length
+  record.writeUInt32LE(partition, p)
+  record.writeDoubleLE(offset, p + 4)
+  record.writeUInt32LE(length, 0)
+  record.writeUInt32LE(crc32c(record.subarray(8)), 4)
+  return record
+}
+
+function decodeCommit(
+  payload: Buffer,
+): { group: string; topic: string; partition: number; offset: number } | null {
+  let p = 0
+  const gl = payload.readUInt16LE(p)
+  p += 2
+  if (p + gl + 2 > payload.length) return null
+  const group = payload.toString('utf8', p, p + gl)
+  p += gl
+  const tl = payload.readUInt16LE(p)
+  p += 2
+  if (p + tl + 12 !== payload.length) return null
+  const topic = payload.toString('utf8', p, p + tl)
+  p += tl
+  const partition = payload.readUInt32LE(p)
+  const offset = payload.readDoubleLE(p + 4)
+  if (!Number.isSafeInteger(offset) || offset < -1) return null
+  return { group, topic, partition, offset }
+}

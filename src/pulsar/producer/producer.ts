@@ -1,0 +1,117 @@
+// The Pulsar producer users hold: one PartitionProducer for a non-partitioned topic, or one per
+// partition of a partitioned topic with routing by key hash, round-robin, single partition or a
+// custom router.
+
+import { ClosedError } from '../../core/errors.ts'
+import type { PulsarClient } from '../client.ts'
+import type { MessageId } from '../protocol/message-id.ts'
+import { parseTopicName, partitionTopic } from '../topic-name.ts'
+import { prepareMessage } from './message-builder.ts'
+import type { PulsarMessageInput } from './message-builder.ts'
+import { PartitionProducer } from './partition-producer.ts'
+import type { PulsarProducerOptions } from './partition-producer.ts'
+import { Router } from './routing.ts'
+import type { RoutingOptions } from './routing.ts'
+
+export type PulsarProducerConfig = PulsarProducerOptions & RoutingOptions
+
+export class PulsarProducer {
+  readonly topic: string
+  readonly #client: PulsarClient
+  readonly #partitions: PartitionProducer[]
+  readonly #partitioned: boolean
+  readonly #router: Router
+  #closed = false
+
+  private constructor(
+    client: PulsarClient,
+    topic: string,
+    partitions: PartitionProducer[],
+    partitioned: boolean,
+    router: Router,
+  ) {
+    this.#client = client
+    this.topic = topic
+    this.#partitions = partitions
+    this.#partitioned = partitioned
+    this.#router = router
+  }
+
+  static async create(client: PulsarClient, opts: PulsarProducerConfig): Promise<PulsarProducer> {
+    const topic = parseTopicName(opts.topic).full
+    const router = new Router(opts)
+    const count = await client.partitions(topic)
+    const producers: PartitionProducer[] = []
+    try {
+      if (count === 0) producers.push(await PartitionProducer.create(client, topic, -1, opts))
+      else {
+        // Every partition is a topic of its own, so one producer name serves all of them
+        // (deduplication state is kept per partition by the broker, as with the Java client).
+        for (let i = 0; i < count; i++) {
+          producers.push(await PartitionProducer.create(client, partitionTopic(topic, i), i, opts))
+        }
+      }
+    } catch (err) {
+      await Promise.allSettled(producers.map((p) => p.close({ drop: true })))
+      throw err
+    }
+    const p = new PulsarProducer(client, topic, producers, count > 0, router)
+    client.track(p)
+    return p
+  }
+
+  get partitions(): number {
+    return this.#partitioned ? this.#partitions.length : 0
+  }
+
+  /** The producer name the broker knows (of partition 0 for partitioned topics). */
+  get name(): string {
+    return this.#partitions[0]!.name
+  }
+
+  get lastSequenceId(): bigint {
+    return this.#partitions.reduce(
+      (max, p) => (p.lastSequenceIdPublished > max ? p.lastSequenceIdPublished : max),
+      -1n,
+    )
+  }
+
+  get maxMessageSize(): number {
+    return this.#partitions[0]!.maxMessageSize
+  }
+
+  #pick(message: ReturnType<typeof prepareMessage>): PartitionProducer {
+    if (this.#closed) throw new ClosedError(`producer on ${this.topic} is closed`)
+    if (!this.#partitioned) return this.#partitions[0]!
+    return this.#partitions[this.#router.choose(message, this.#partitions.length)]!
+  }
+
+  /** Sends one message; resolves with its id when the broker stored it. */
+  send(input: PulsarMessageInput): Promise<MessageId> {
+    try {
+      const message = prepareMessage(input)
+      return this.#pick(message).send(message)
+    } catch (err) {
+      return Promise.reject(err as Error)
+    }
+  }
+
+  /** Like send, but returns undefined at once instead of waiting when the queue is full. */
+  trySend(input: PulsarMessageInput): Promise<MessageId> | undefined {
+    const message = prepareMessage(input)
+    return this.#pick(message).trySend(message)
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all(this.#partitions.map((p) => p.flush()))
+  }
+
+  /** Closes every partition producer; resolves with the number of messages dropped. */
+  async close(opts: { drop?: boolean } = {}): Promise<number> {
+    if (this.#closed) return 0
+    this.#closed = true
+    this.#client.untrack(this)
+    const dropped = await Promise.all(this.#partitions.map((p) => p.close(opts)))
+    return dropped.reduce((a, b) => a + b, 0)
+  }
+}

@@ -1,0 +1,39 @@
+// Service URLs: `pulsar://host[:6650]` and `pulsar+ssl://host[:6651]`, optionally with several
+// comma-separated hosts (`pulsar://h1:6650,h2:6650`) tried in turn for lookups.
+
+import { ConfigError } from '../core/errors.ts'
+
+export interface BrokerAddress {
+  host: string
+  port: number
+  tls: boolean
+  /** `pulsar://host:port` or `pulsar+ssl://host:port`, as lookups name brokers. */
+  url: string
+}
+
+export function parseServiceUrl(url: string): BrokerAddress[] {
+  const m = /^(pulsar|pulsar\+ssl):\/\/([^/?#]+)\/?(?:[?#].*)?$/i.exec(url.trim())
+  if (!m)
+    throw new ConfigError(
+      `"${url}" is not a Pulsar service URL: expected pulsar://host[:6650] or pulsar+ssl://host[:6651]`,
+    )
+  const tls = m[1]!.toLowerCase() === 'pulsar+ssl'
+  return m[2]!.split(',').map((hostPort) => parseHostPort(hostPort, tls, url))
+}
+
+function parseHostPort(hostPort: string, tls: boolean, url: string): BrokerAddress {
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostPort)
+  if (!m || m[1]!.length === 0) throw new ConfigError(`invalid host "${hostPort}" in "${url}"`)
+  const host = m[1]!.startsWith('[') ? m[1]!.slice(1, -1) : m[1]!
+  const port = m[2] === undefined ? (tls ? 6651 : 6650) : Number(m[2])
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError(`invalid port in "${url}"`)
+  const shown = host.includes(':') ? `[${host}]` : host
+  return { host, port, tls, url: `${tls ? 'pulsar+ssl' : 'pulsar'}://${shown}:${port}` }
+}
+
+/** Parses a broker URL from a lookup answer (one host). */
+export function parseBrokerUrl(url: string): BrokerAddress {
+  const list = parseServiceUrl(url)
+  if (list.length !== 1) throw new ConfigError(`expected one broker in "${url}"`)
+  return list[0]!
+}

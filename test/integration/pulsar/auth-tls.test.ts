@@ -1,0 +1,73 @@
+// JWT authentication and TLS against the secured standalone variants.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { AuthenticationError, ConnectionError } from '../../../src/core/errors.ts'
+import { connect } from '../../../src/index.ts'
+import {
+  PulsarAdmin,
+  PulsarConsumer,
+  PulsarProducer,
+  createClient,
+  tokenAuth,
+} from '../../../src/pulsar/index.ts'
+import { useBroker } from '../../support/brokers.ts'
+import { next, unique } from './helpers.ts'
+
+void test('JWT: a valid token (static or from a supplier) produces and consumes', async () => {
+  const b = await useBroker('pulsar-auth')
+  const token = b.credentials!.token!
+  let supplied = 0
+  for (const auth of [{ token }, { auth: tokenAuth(() => (supplied++, Promise.resolve(token))) }]) {
+    const client = await createClient(b.url, auth)
+    const topic = unique('auth')
+    const c = await PulsarConsumer.create(client, { topic, subscription: 's', initialPosition: 'earliest' })
+    const p = await PulsarProducer.create(client, { topic })
+    await p.send({ value: 'secret' })
+    assert.equal((await next(c)).valueString(), 'secret')
+    await client.close()
+  }
+  assert.ok(supplied >= 1, 'the supplier was asked for the token')
+})
+
+void test('JWT: a bad or missing token is a clear AuthenticationError', async () => {
+  const b = await useBroker('pulsar-auth')
+  await assert.rejects(createClient(b.url, { token: b.credentials!.badToken! }), (err: unknown) => {
+    assert.ok(err instanceof AuthenticationError, `got ${String(err)}`)
+    assert.equal((err as AuthenticationError).retriable, false)
+    return true
+  })
+  await assert.rejects(createClient(b.url), AuthenticationError)
+  await assert.rejects(
+    connect(b.url, { token: b.credentials!.badToken!, adminUrl: b.urls.admin }),
+    AuthenticationError,
+  )
+})
+
+void test('JWT: the admin client sends the token; without it the broker refuses', async () => {
+  const b = await useBroker('pulsar-auth')
+  const admin = new PulsarAdmin({ url: b.urls.admin!, token: b.credentials!.token! })
+  assert.ok((await admin.listTenants()).includes('public'))
+  await assert.rejects(new PulsarAdmin({ url: b.urls.admin! }).listTenants(), AuthenticationError)
+})
+
+void test('TLS: pulsar+ssl with the cluster CA (and a client certificate) works end to end', async () => {
+  const b = await useBroker('pulsar-tls')
+  const tls = { ca: b.tls!.ca, ...(b.tls!.cert ? { cert: b.tls!.cert, key: b.tls!.key } : {}) }
+  const client = await createClient(b.urls.tlsUrl!, { tls })
+  const topic = unique('tls')
+  const c = await PulsarConsumer.create(client, { topic, subscription: 's', initialPosition: 'earliest' })
+  const p = await PulsarProducer.create(client, { topic, compression: 'zstd' })
+  await p.send({ key: 'k', value: 'over tls' })
+  const m = await next(c)
+  assert.equal(m.valueString(), 'over tls')
+  await client.close()
+  // The contract driver over TLS, with the admin API over https.
+  const broker = await connect(b.urls.tlsUrl!, { tls: { ca: b.tls!.ca }, adminUrl: b.urls.adminTls })
+  await broker.admin.createTopic(unique('tls-admin'))
+  await broker.close()
+})
+
+void test('TLS: a server certificate the client does not trust fails with ConnectionError', async () => {
+  const b = await useBroker('pulsar-tls')
+  await assert.rejects(createClient(b.urls.tlsUrl!, { connectTimeoutMs: 5000 }), ConnectionError)
+})

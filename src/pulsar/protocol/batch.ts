@@ -19,7 +19,11 @@ export interface BatchEntry {
   payload: Uint8Array
 }
 
-/** Encodes one entry of a batch; the payload size is taken from `payload`. */
+/**
+ * Encodes one entry of a batch; the payload size is taken from `payload`. The reference form: the
+ * producer writes whole batches in one pass (encodeBatchPayload in producer/op-send.ts), and its
+ * tests compare that against these entries.
+ */
 export function encodeBatchEntry(
   metadata: Omit<SingleMetadataFields, 'payloadSize'>,
   payload: Uint8Array,
@@ -28,29 +32,6 @@ export function encodeBatchEntry(
   const size = new Uint8Array(4)
   new DataView(size.buffer).setUint32(0, meta.length)
   return [size, meta, payload]
-}
-
-/**
- * Encodes a whole batch into one buffer: entry i is `metas[i]` (an encoded SingleMessageMetadata
- * whose payload_size is `payloads[i].length`) and `payloads[i]`. One allocation for the batch
- * instead of three per entry plus a concatenation: this runs once per message at full rate.
- */
-export function encodeBatch(metas: readonly Uint8Array[], payloads: readonly Uint8Array[]): Uint8Array {
-  let total = 0
-  for (let i = 0; i < metas.length; i++) total += 4 + metas[i]!.length + payloads[i]!.length
-  const out = new Uint8Array(total)
-  const dv = new DataView(out.buffer)
-  let o = 0
-  for (let i = 0; i < metas.length; i++) {
-    const meta = metas[i]!
-    const payload = payloads[i]!
-    dv.setUint32(o, meta.length)
-    out.set(meta, o + 4)
-    o += 4 + meta.length
-    out.set(payload, o)
-    o += payload.length
-  }
-  return out
 }
 
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {

@@ -7,8 +7,7 @@ import { prepareMessage } from '../../../src/pulsar/producer/message-builder.ts'
 import type { PulsarMessageInput } from '../../../src/pulsar/producer/message-builder.ts'
 import { encodeBatchPayload } from '../../../src/pulsar/producer/op-send.ts'
 import type { Queued } from '../../../src/pulsar/producer/op-send.ts'
-import { decodeBatch, encodeBatch } from '../../../src/pulsar/protocol/batch.ts'
-import { encodeSingleMetadata } from '../../../src/pulsar/protocol/fast-single-metadata.ts'
+import { concatBytes, decodeBatch, encodeBatchEntry } from '../../../src/pulsar/protocol/batch.ts'
 
 function rng(seed: number): () => number {
   let s = seed >>> 0
@@ -41,22 +40,22 @@ void test('encodeBatchPayload equals the entries encoded one by one, for plain a
       const sequenceId = BigInt(round * 1000 + i) * (r() < 0.1 ? 2n ** 40n : 1n)
       items.push({ message: prepareMessage(input), sequenceId, resolve: noop, reject: noop })
     }
-    const metas = items.map((q) => {
-      const m = q.message
-      return encodeSingleMetadata({
-        properties: m.properties,
-        partitionKey: m.partitionKey,
-        partitionKeyB64: m.partitionKeyB64,
-        payloadSize: m.value.length,
-        eventTime: m.eventTime > 0n ? m.eventTime : undefined,
-        orderingKey: m.orderingKey,
-        nullValue: m.nullValue,
-        sequenceId: q.sequenceId,
-      })
-    })
-    const expected = encodeBatch(
-      metas,
-      items.map((q) => q.message.value),
+    const expected = concatBytes(
+      items.flatMap((q) => {
+        const m = q.message
+        return encodeBatchEntry(
+          {
+            properties: m.properties,
+            partitionKey: m.partitionKey,
+            partitionKeyB64: m.partitionKeyB64,
+            eventTime: m.eventTime > 0n ? m.eventTime : undefined,
+            orderingKey: m.orderingKey,
+            nullValue: m.nullValue,
+            sequenceId: q.sequenceId,
+          },
+          m.value,
+        )
+      }),
     )
     const ours = encodeBatchPayload(items)
     assert.equal(Buffer.from(ours).toString('hex'), Buffer.from(expected).toString('hex'), `round ${round}`)

@@ -6,10 +6,17 @@ import net from 'node:net'
 import { ApiKey, decodeRequest, encodeResponse } from '../../src/kafka/protocol/index.ts'
 import type { RequestHeader } from '../../src/kafka/protocol/index.ts'
 
+/** The client connection a request came on: numbered from 1 in accept order. */
+export interface FakeConnection {
+  id: number
+  destroy(): void
+}
+
 export type Handler = (
   header: RequestHeader,
   body: Record<string, unknown>,
   reply: (body: object, correlationId?: number) => void,
+  connection: FakeConnection,
 ) => void
 
 export interface FakeBroker {
@@ -25,8 +32,10 @@ export async function startFakeBroker(
 ): Promise<FakeBroker> {
   const requests: RequestHeader[] = []
   const sockets = new Set<net.Socket>()
+  let accepted = 0
   const server = net.createServer((socket) => {
     sockets.add(socket)
+    const connection: FakeConnection = { id: ++accepted, destroy: () => socket.destroy() }
     socket.on('close', () => sockets.delete(socket))
     socket.on('error', () => undefined)
     let buffered = Buffer.alloc(0)
@@ -54,7 +63,7 @@ export async function startFakeBroker(
             throttleTimeMs: 0,
           })
         } else {
-          handler(header, body, reply)
+          handler(header, body, reply, connection)
         }
       }
     })

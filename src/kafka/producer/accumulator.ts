@@ -71,6 +71,8 @@ export class ProducerBatch {
    * may or may not have written it. Cleared when an answer arrives.
    */
   outcomeUnknown = false
+  /** The connection its latest attempt was written to. */
+  sentOn: object | undefined
   /** The partition queue holding it (set by the accumulator; saves a lookup per state change). */
   queue: PartitionQueue | undefined
 
@@ -315,6 +317,18 @@ export class Accumulator {
     }
     q.retrying = true
     return parts
+  }
+
+  /**
+   * Whether every batch ahead of `batch` in its partition is in flight on `connection`: only then
+   * may `batch` be written there (the broker then sees the partition's batches in queue order).
+   */
+  aheadInFlightOn(batch: ProducerBatch, connection: object): boolean {
+    for (const b of this.#queueOf(batch).batches) {
+      if (b === batch) return true
+      if (!b.inFlight || b.sentOn !== connection) return false
+    }
+    return true
   }
 
   /** Batches of the batch's partition in flight. */

@@ -36,6 +36,7 @@ import {
   ClosedError,
   ConfigError,
   ConduitError,
+  ConnectionError,
   MessageTooLargeError,
   TimeoutError,
 } from '../../core/errors.ts'
@@ -161,19 +162,26 @@ export class KafkaProducer {
    */
   send(topic: string, record: ProducerRecord): Promise<RecordMetadata> {
     if (this.#closed) return Promise.reject(new ClosedError('producer is closed'))
-    if (!this.#waitingSends.has(topic)) {
-      const info = this.#cluster.topics.get(topic)
-      if (info && info.partitions.length > 0) {
-        let prepared
-        try {
-          prepared = this.#prepareWith(info, record)
-        } catch (err) {
-          return Promise.reject(err as Error)
-        }
-        if (this.#budget.tryReserve(prepared.size)) return this.#enqueue(topic, prepared, true)
-      }
+    let prepared
+    try {
+      prepared = this.#admitNow(topic, record)
+    } catch (err) {
+      return Promise.reject(err as Error)
     }
-    return this.#sendInLine(topic, record)
+    return prepared ? this.#enqueue(topic, prepared, true) : this.#sendInLine(topic, record)
+  }
+
+  /**
+   * The straight path of send and sendBatch: the record prepared with its buffer space reserved,
+   * or undefined when it must line up instead (metadata not known yet, an earlier send of the
+   * topic waiting, buffer full). Throws on bad input.
+   */
+  #admitNow(topic: string, record: ProducerRecord): Prepared | undefined {
+    if (this.#waitingSends.has(topic)) return undefined
+    const info = this.#cluster.topics.get(topic)
+    if (!info || info.partitions.length === 0) return undefined
+    const prepared = this.#prepareWith(info, record)
+    return this.#budget.tryReserve(prepared.size) ? prepared : undefined
   }
 
   /** Topics with a send waiting for metadata or buffer space: later sends line up behind it. */
@@ -214,21 +222,16 @@ export class KafkaProducer {
     const result = new BatchResult(records.length)
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!
-      if (!this.#closed && !this.#waitingSends.has(topic)) {
-        const info = this.#cluster.topics.get(topic)
-        if (info && info.partitions.length > 0) {
-          let prepared
-          try {
-            prepared = this.#prepareWith(info, record)
-          } catch (err) {
-            result.fail(err as Error)
-            continue
-          }
-          if (this.#budget.tryReserve(prepared.size)) {
-            this.#append(topic, prepared, true, new BatchRecord(prepared, this.#budget, result, i))
-            continue
-          }
-        }
+      let prepared
+      try {
+        prepared = this.#closed ? undefined : this.#admitNow(topic, record)
+      } catch (err) {
+        result.fail(err as Error)
+        continue
+      }
+      if (prepared) {
+        this.#append(topic, prepared, true, new BatchRecord(prepared, this.#budget, result, i))
+        continue
       }
       const index = i
       this.send(topic, record).then(
@@ -478,8 +481,9 @@ export class KafkaProducer {
       (err: Error) => {
         // The whole request failed (connection lost, timed out, no connection): every batch's
         // outcome is unknown, so each is retried — with its sequence, so no duplicate appears.
+        // A request held back before the write (NotIssuedError) leaves what was known unchanged.
         for (const b of batches) {
-          b.outcomeUnknown = true
+          if (!(err instanceof NotIssuedError)) b.outcomeUnknown = true
           this.#retryOrFail(b, err)
         }
         this.#cluster.refreshMetadata('known').catch(() => undefined)
@@ -652,6 +656,19 @@ export class KafkaProducer {
     const conn =
       this.#cluster.readyConnection(nodeId, 'produce') ?? (await this.#cluster.connection(nodeId, 'produce'))
     if (turn.ahead) await turn.ahead
+    // A batch goes on the wire only right behind every older batch of its partition, on the same
+    // connection. If an older one waits for a retry, or went out on a connection that died since,
+    // this request could reach the broker first; a broker with no state for the producer accepts
+    // any first sequence, so the older batch would then be refused, re-sequenced and written
+    // after it. The request is not sent; its batches go again in queue order.
+    for (const b of batches) {
+      if (!this.#accumulator.aheadInFlightOn(b, conn)) {
+        throw new NotIssuedError(
+          `an older batch of ${b.topic}-${b.partition} is not in flight on this connection`,
+        )
+      }
+    }
+    for (const b of batches) b.sentOn = conn
     const answer = conn.request(
       ApiKey.Produce,
       {
@@ -818,4 +835,10 @@ export class KafkaProducer {
     clearTimeout(this.#lingerTimer)
     return dropped
   }
+}
+
+/** A Produce request held back before it was written (see #produce); retried like a lost one. */
+class NotIssuedError extends ConnectionError {
+  // Conduit errors match `instanceof` by kind (two installed copies): this one needs its own.
+  static override readonly kind: string = 'KafkaProduceNotIssued'
 }

@@ -169,3 +169,22 @@ void test('estimateRecordSize counts key, value and headers', () => {
   assert.equal(estimateRecordSize(null, null, []), 21)
   assert.ok(estimateRecordSize(new Uint8Array(3), new Uint8Array(5), [['h', new Uint8Array(2)]]) > 29)
 })
+
+void test('aheadInFlightOn: a batch may be written only right behind its older batches on their connection', () => {
+  const acc = new Accumulator({ batchSize: 100, lingerMs: 0, deliveryTimeoutMs: 1000, maxInFlight: 5 })
+  acc.append('t', 0, rec(50), 0) // batch A (closes at 111 bytes)
+  acc.append('t', 0, rec(50), 0) // batch B
+  const [a, b] = acc.ready(0, true).ready.map((r) => r.batch)
+  const conn1 = {}
+  const conn2 = {}
+  assert.equal(acc.aheadInFlightOn(a!, conn1), true, 'nothing ahead of the oldest batch')
+  acc.markInFlight(a!, 1)
+  a!.sentOn = conn1
+  acc.markInFlight(b!, 1)
+  assert.equal(acc.aheadInFlightOn(b!, conn1), true, 'A is in flight on the same connection')
+  assert.equal(acc.aheadInFlightOn(b!, conn2), false, 'A went out on a connection that has died since')
+  acc.requeue(a!, 10)
+  assert.equal(acc.aheadInFlightOn(b!, conn1), false, 'A waits for a retry: B must not overtake it')
+  acc.complete(a!)
+  assert.equal(acc.aheadInFlightOn(b!, conn2), true, 'A acknowledged: B is the oldest')
+})

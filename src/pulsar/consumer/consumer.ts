@@ -78,8 +78,8 @@ export class PulsarConsumer implements PartitionConsumerOwner, AsyncIterable<Pul
   #queueHead = 0
   readonly #waiters: Array<{ resolve: (m: PulsarMessage | undefined) => void; reject: (e: Error) => void }> =
     []
-  readonly #nacks: RedeliveryTimer
-  readonly #unacked: RedeliveryTimer | undefined
+  readonly #nacks: RedeliveryTimer<PartitionConsumer>
+  readonly #unacked: RedeliveryTimer<PartitionConsumer> | undefined
   readonly #owners = new Map<string, PartitionConsumer>()
   #dlqProducer: Promise<PulsarProducer> | undefined
   #retryProducer: Promise<PulsarProducer> | undefined
@@ -96,11 +96,11 @@ export class PulsarConsumer implements PartitionConsumerOwner, AsyncIterable<Pul
     this.subscription = opts.subscription
     this.#nacks = new RedeliveryTimer(
       Math.min(1000, Math.max(10, (opts.nackRedeliveryDelayMs ?? 60_000) / 4)),
-      (ids) => this.#redeliver(ids),
+      (pc, ids) => pc.redeliver(ids),
     )
     if (opts.ackTimeoutMs && opts.ackTimeoutMs > 0) {
-      this.#unacked = new RedeliveryTimer(Math.min(1000, Math.max(10, opts.ackTimeoutMs / 4)), (ids) =>
-        this.#redeliver(ids),
+      this.#unacked = new RedeliveryTimer(Math.min(1000, Math.max(10, opts.ackTimeoutMs / 4)), (pc, ids) =>
+        pc.redeliver(ids),
       )
     }
   }
@@ -251,8 +251,11 @@ export class PulsarConsumer implements PartitionConsumerOwner, AsyncIterable<Pul
 
   deliver(from: PartitionConsumer, messages: PulsarMessage[]): void {
     if (messages.length === 0) {
-      // A new generation: drop what is still queued from this partition (it will be redelivered).
+      // A new generation: drop what is still queued from this partition and its pending timed
+      // redeliveries (the broker redelivers all of it).
       this.#dropStale(from)
+      this.#nacks.dropOwner(from)
+      this.#unacked?.dropOwner(from)
       return
     }
     const dlp = this.#opts.deadLetterPolicy
@@ -300,7 +303,7 @@ export class PulsarConsumer implements PartitionConsumerOwner, AsyncIterable<Pul
   #handOut(q: Queued): PulsarMessage {
     q.from.consumed(1)
     q.from.markDelivered(q.message.messageId)
-    if (this.#unacked) this.#unacked.add(q.message.messageId, Date.now() + this.#opts.ackTimeoutMs!)
+    if (this.#unacked) this.#unacked.add(q.from, q.message.messageId, Date.now() + this.#opts.ackTimeoutMs!)
     return q.message
   }
 
@@ -406,7 +409,6 @@ export class PulsarConsumer implements PartitionConsumerOwner, AsyncIterable<Pul
       // itself, so it is built only when a tracker holds anything.
       if (this.#unacked !== undefined && this.#unacked.size > 0) this.#unacked.remove(message.messageId)
       if (this.#nacks.size > 0) this.#nacks.remove(message.messageId)
-      if (this.#nackTopics.size > 0) this.#nackTopics.delete(message.messageId.toString())
       const pc = this.#ownerOf(message)
       if (message.chunkIds) {
         return Promise.all(message.chunkIds.map((id) => pc.acks.ack(id))).then(() => undefined)
@@ -429,26 +431,11 @@ export class PulsarConsumer implements PartitionConsumerOwner, AsyncIterable<Pul
   /** Redelivers the message after the negative-ack delay. */
   negativeAcknowledge(message: PulsarMessage): void {
     this.#unacked?.remove(message.messageId)
-    this.#nackTopics.set(message.messageId.toString(), message.topic)
-    this.#nacks.add(message.messageId, Date.now() + (this.#opts.nackRedeliveryDelayMs ?? 60_000))
-  }
-
-  readonly #nackTopics = new Map<string, string>()
-
-  #redeliver(ids: MessageId[]): void {
-    const byOwner = new Map<PartitionConsumer, MessageId[]>()
-    for (const id of ids) {
-      const topic = this.#nackTopics.get(id.toString())
-      this.#nackTopics.delete(id.toString())
-      let pc: PartitionConsumer | undefined
-      if (topic) pc = this.#owners.get(topic)
-      if (!pc) for (const c of this.#owners.values()) if (c.partition === id.partition) pc = c
-      if (!pc) continue
-      const list = byOwner.get(pc) ?? []
-      list.push(id)
-      byOwner.set(pc, list)
-    }
-    for (const [pc, list] of byOwner) pc.redeliver(list)
+    this.#nacks.add(
+      this.#ownerOf(message),
+      message.messageId,
+      Date.now() + (this.#opts.nackRedeliveryDelayMs ?? 60_000),
+    )
   }
 
   /**

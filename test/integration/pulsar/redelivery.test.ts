@@ -1,16 +1,18 @@
 // Negative acks, ack timeout, dead-letter and retry-letter topics end to end.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { PulsarConsumer, PulsarProducer, createClient } from '../../../src/pulsar/index.ts'
+import { PulsarAdmin, PulsarConsumer, PulsarProducer, createClient } from '../../../src/pulsar/index.ts'
 import type { PulsarClient } from '../../../src/pulsar/index.ts'
 import { useBroker } from '../../support/brokers.ts'
 import { maybeNext, next, unique } from './helpers.ts'
 
 let client: PulsarClient
+let admin: PulsarAdmin
 
 before(async () => {
   const b = await useBroker('pulsar')
   client = await createClient(b.url)
+  admin = new PulsarAdmin({ url: b.urls.admin! })
 })
 after(() => client.close())
 
@@ -61,6 +63,64 @@ void test('ack timeout redelivers unacknowledged messages and counts them', asyn
   assert.equal(again.redeliveryCount, 1)
   await c.acknowledge(again)
   assert.equal(await maybeNext(c, 1200), undefined, 'an acknowledged message is not redelivered')
+  await c.close()
+  await p.close()
+})
+
+void test('ack timeout redelivers through the right topic of a multi-topic consumer', async () => {
+  // Both topics are non-partitioned (partition -1): the redelivery must go to each message's own
+  // topic, not to whichever topic has that partition index.
+  const topics = [unique('rd-multi-a'), unique('rd-multi-b')]
+  const c = await PulsarConsumer.create(client, {
+    topic: topics,
+    subscription: 's',
+    subscriptionType: 'Shared',
+    initialPosition: 'earliest',
+    ackTimeoutMs: 600,
+  })
+  for (const topic of topics) {
+    const p = await PulsarProducer.create(client, { topic })
+    await p.send({ value: topic })
+    await p.close()
+  }
+  const first = [await next(c), await next(c)]
+  assert.deepEqual(
+    first.map((m) => m.redeliveryCount),
+    [0, 0],
+  )
+  const again = [await next(c, 5000), await next(c, 5000)]
+  assert.deepEqual(again.map((m) => m.valueString()).sort(), [...topics].sort())
+  assert.deepEqual(
+    again.map((m) => m.redeliveryCount),
+    [1, 1],
+  )
+  await Promise.all(again.map((m) => c.acknowledge(m)))
+  await c.close()
+})
+
+void test('a reconnect drops pending nack redeliveries: the broker already redelivered them', async () => {
+  const topic = `persistent://public/default/${unique('rd-nack-unload')}`
+  const c = await PulsarConsumer.create(client, {
+    topic,
+    subscription: 's',
+    subscriptionType: 'Shared',
+    initialPosition: 'earliest',
+    nackRedeliveryDelayMs: 1500,
+  })
+  const p = await PulsarProducer.create(client, { topic })
+  await p.send({ value: 'once' })
+  const m = await next(c)
+  await c.acknowledge(m) // persists the cursor, so the unload below cannot lose the subscription
+  await p.send({ value: 'nacked' })
+  const nacked = await next(c)
+  c.negativeAcknowledge(nacked)
+  await admin.unloadTopic(topic)
+  // The consumer re-subscribes and the broker sends the unacknowledged message again at once.
+  const replayed = await next(c, 10_000)
+  assert.equal(replayed.valueString(), 'nacked')
+  // Left unacknowledged, it must not come a third time when the old nack delay runs out.
+  assert.equal(await maybeNext(c, 2500), undefined, 'redelivered again by a stale nack')
+  await c.acknowledge(replayed)
   await c.close()
   await p.close()
 })

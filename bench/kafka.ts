@@ -16,11 +16,12 @@
 
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { Histogram } from '../src/core/histogram.ts'
 import { connectKafka } from '../src/kafka/index.ts'
 import { KafkaConsumer } from '../src/kafka/consumer/consumer.ts'
 import { KafkaProducer } from '../src/kafka/producer/producer.ts'
 import { runChildJson } from './support/child.ts'
+import { latencyAtRate } from './support/fixed-rate.ts'
+import { startUsageMeter } from './support/process-usage.ts'
 import { fmt, medianRow, printTable, ratio } from './support/table.ts'
 
 type ClientName = 'conduit' | 'kafkajs' | 'platformatic'
@@ -181,10 +182,7 @@ async function runChild(client: ClientName, size: number, url: string, topic: st
   const value = Buffer.alloc(size, 'x')
   const keys = Array.from({ length: BATCH }, (_, i) => `key-${i}`)
   const values = Array.from({ length: BATCH }, () => value)
-  let peakRss = process.memoryUsage().rss
-  const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100)
-  const cpu0 = process.cpuUsage()
-  const wall0 = performance.now()
+  const usage = startUsageMeter()
 
   // Warm-up (connections, metadata, producer id).
   await adapter.sendBatch(values, keys)
@@ -217,22 +215,8 @@ async function runChild(client: ClientName, size: number, url: string, topic: st
   produced += singles
 
   // 3. Latency at a fixed rate (sends not awaited one by one).
-  const hist = new Histogram()
   const total = Math.round((rate * seconds) / 2)
-  const pending: Promise<void>[] = []
-  t = performance.now()
-  for (let i = 0; i < total; i++) {
-    const due = t + (i * 1000) / rate
-    const wait = due - performance.now()
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait))
-    const sentAt = performance.now()
-    pending.push(
-      adapter
-        .sendOne(value, keys[i % BATCH]!)
-        .then(() => hist.record(Math.round((performance.now() - sentAt) * 1000))),
-    )
-  }
-  await Promise.all(pending)
+  const hist = await latencyAtRate(total, rate, (i) => adapter.sendOne(value, keys[i % BATCH]!))
   produced += total
 
   // 4. Consumer throughput over everything produced.
@@ -240,9 +224,7 @@ async function runChild(client: ClientName, size: number, url: string, topic: st
   await adapter.consumeAll(produced)
   const consumeMsgs = produced / ((performance.now() - t) / 1000)
 
-  const cpu = process.cpuUsage(cpu0)
-  const wall = performance.now() - wall0
-  clearInterval(rssTimer)
+  const { cpuPct, rssMiB } = usage.stop()
   await adapter.close()
   return {
     client,
@@ -252,8 +234,8 @@ async function runChild(client: ClientName, size: number, url: string, topic: st
     p50Ms: hist.percentile(50) / 1000,
     p99Ms: hist.percentile(99) / 1000,
     consumeMsgs,
-    cpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100,
-    rssMiB: peakRss / 1024 / 1024,
+    cpuPct,
+    rssMiB,
   }
 }
 

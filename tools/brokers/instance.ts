@@ -15,7 +15,29 @@ export async function fetchBroker(kind: BrokerKind): Promise<string> {
   return brokerClasspath(LAUNCHERS[kind].pom)
 }
 
+/** Start attempts when a port found free is taken by another process before the broker binds it. */
+const BIND_ATTEMPTS = 3
+
 export async function startBroker(kind: BrokerKind): Promise<BrokerState> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(kind)
+    } catch (error) {
+      if (attempt >= BIND_ATTEMPTS || !lostAPort(error)) throw error
+      process.stderr.write(
+        `[brokers] ${kind}: a chosen port was taken before the broker bound it; starting again on new ports\n`,
+      )
+    }
+  }
+}
+
+/** The failed start's message (which carries the broker's log tail) says a bind failed. */
+export function lostAPort(error: unknown): boolean {
+  const text = error instanceof Error ? error.message : String(error)
+  return /BindException|Address already in use|EADDRINUSE/i.test(text)
+}
+
+async function startOnce(kind: BrokerKind): Promise<BrokerState> {
   const launcher = LAUNCHERS[kind]
   const lib = await fetchBroker(kind)
   mkdirSync(workRoot(), { recursive: true })

@@ -1,5 +1,8 @@
 // Free loopback ports, chosen at start. A port is free when we can bind it; ports handed out by
-// this process are remembered so two brokers started in parallel never get the same one.
+// this process are remembered so two brokers started in parallel never get the same one. They are
+// drawn from outside the kernel's ephemeral range (see listenRange), and a broker that still loses
+// a port to another process before binding it is started again on new ones (instance.ts).
+import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 
 const handedOut = new Set<number>()
@@ -12,16 +15,28 @@ function canBind(port: number): Promise<boolean> {
   })
 }
 
-function ephemeralPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
+/**
+ * The range candidates are drawn from: below the kernel's ephemeral range. A port picked inside
+ * that range can be taken, between the check and the broker's bind, as the local port of any
+ * outgoing connection on the machine (a RocketMQ broker once failed to start in CI that way:
+ * "Address already in use" on a port found free moments before).
+ */
+export function listenRange(): [number, number] {
+  try {
+    const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number)
+    if (low !== undefined && Number.isInteger(low) && low > 12_000) return [10_000, low - 1]
+  } catch {
+    // Not Linux: the IANA dynamic range starts at 49152.
+  }
+  return [20_000, 49_151]
+}
+
+function candidatePort(): number {
+  const [low, high] = listenRange()
+  return low + Math.floor(Math.random() * (high - low + 1))
 }
 
 /**
@@ -30,10 +45,10 @@ function ephemeralPort(): Promise<number> {
  */
 export async function freePort(neighbourOffsets: number[] = []): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
-    const port = await ephemeralPort()
+    const port = candidatePort()
     const wanted = [port, ...neighbourOffsets.map((offset) => port + offset)]
     if (wanted.some((p) => p < 1024 || p > 65535 || handedOut.has(p))) continue
-    const free = await Promise.all(wanted.filter((p) => p !== port).map(canBind))
+    const free = await Promise.all(wanted.map(canBind))
     if (free.every(Boolean)) {
       for (const p of wanted) handedOut.add(p)
       return port

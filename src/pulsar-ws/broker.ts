@@ -27,11 +27,12 @@ import type {
   ProducerOptions,
   SendResult,
 } from '../core/contract.ts'
-import { BrokerError, ClosedError, ConfigError } from '../core/errors.ts'
+import { ClosedError, ConfigError } from '../core/errors.ts'
 import { timestampOf, validateMessageInput } from '../core/message.ts'
 import { PulsarContractAdmin } from '../pulsar/contract-admin.ts'
 import type { PulsarWsClient, WsConsumerOptions } from './client.ts'
 import { ContractConsumer } from './contract-consumer.ts'
+import { isConflict } from './socket.ts'
 import type { PulsarWsConsumer } from './consumer.ts'
 import type { SubscriptionType } from './endpoint.ts'
 import { DEFAULT_MAX_TEXT_FRAME_SIZE } from './producer.ts'
@@ -81,10 +82,6 @@ function contractProducer(p: PulsarWsProducer, topic: string, onAck: ((count: nu
     },
     onAck,
   )
-}
-
-function isConflict(error: unknown): boolean {
-  return error instanceof BrokerError && error.brokerCode === 409
 }
 
 export class PulsarWsBroker implements Broker {

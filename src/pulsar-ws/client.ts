@@ -9,6 +9,7 @@
 //   for await (const message of consumer) { …; consumer.ack(message) }
 
 import { ClosedError, ConfigError } from '../core/errors.ts'
+import { sleep } from '../core/backoff.ts'
 import type { BackoffOptions } from '../core/backoff.ts'
 import { PulsarAdmin } from '../pulsar/admin.ts'
 import { PulsarWsConsumer } from './consumer.ts'
@@ -22,7 +23,12 @@ import { PulsarWsReader } from './reader.ts'
 import type { ReaderStart } from './reader.ts'
 import { Registry } from './registry.ts'
 import type { ComponentKind, RegistryKey } from './registry.ts'
+import { isConflict } from './socket.ts'
 import type { SocketOptions, WsTlsOptions } from './socket.ts'
+
+/** How long after this client closed a consumer a 409 on its subscription is taken for that close. */
+const CLOSE_GRACE_MS = 5000
+const CONFLICT_RETRY_MS = 100
 
 export interface PulsarWsClientOptions {
   /** The web service base, e.g. `ws://127.0.0.1:8080` or `wss://host:8443` (a path prefix is kept). */
@@ -156,12 +162,35 @@ export class PulsarWsClient {
     const { topic, subscription, permits, ...params } = options
     const address = this.resolve(topic)
     const url = consumerUrl(this.service.ws, address, subscription, params)
-    const consumer = new PulsarWsConsumer(() => url, address, subscription, params, {
-      socket: this.socketOptions,
-      ...(permits !== undefined ? { permits } : {}),
-      resetCursor: this.#cursorReset(address),
-    })
-    return this.#track('consumer', address, consumer)
+    const key = url.split('?')[0]!
+    for (;;) {
+      const consumer = new PulsarWsConsumer(() => url, address, subscription, params, {
+        socket: this.socketOptions,
+        ...(permits !== undefined ? { permits } : {}),
+        resetCursor: this.#cursorReset(address),
+      })
+      try {
+        return await this.#track('consumer', address, consumer, () => this.#closedAt.set(key, Date.now()))
+      } catch (error) {
+        if (!(isConflict(error) && this.#closedLately(key))) throw error
+        await sleep(CONFLICT_RETRY_MS)
+      }
+    }
+  }
+
+  /**
+   * When this client closed a consumer of the subscription (endpoint URL without parameters).
+   * The server closes its side of a consumer after the WebSocket closed, asynchronously: a
+   * consumer re-opened at once on an Exclusive or Failover subscription can be refused with 409
+   * "already connected" by its own predecessor. Within CLOSE_GRACE_MS of such a close, a 409 is
+   * retried; otherwise it is a real second consumer and fails at once.
+   */
+  readonly #closedAt = new Map<string, number>()
+
+  #closedLately(key: string): boolean {
+    const now = Date.now()
+    for (const [k, at] of this.#closedAt) if (now - at >= CLOSE_GRACE_MS) this.#closedAt.delete(k)
+    return this.#closedAt.has(key)
   }
 
   async reader(options: WsReaderOptions): Promise<PulsarWsReader> {
@@ -223,7 +252,12 @@ export class PulsarWsClient {
     if (!options || typeof options !== 'object') throw new ConfigError('options object expected')
   }
 
-  async #track<T extends Component>(kind: ComponentKind, address: TopicAddress, component: T): Promise<T> {
+  async #track<T extends Component>(
+    kind: ComponentKind,
+    address: TopicAddress,
+    component: T,
+    onClosed?: () => void,
+  ): Promise<T> {
     const { persistence, tenant, namespace, topic } = address
     const remove = this.registry.add({ kind, persistence, tenant, namespace, topic }, component)
     this.#open.add(component)
@@ -231,6 +265,7 @@ export class PulsarWsClient {
       await component.start(() => {
         remove()
         this.#open.delete(component)
+        onClosed?.()
       })
     } catch (error) {
       remove()

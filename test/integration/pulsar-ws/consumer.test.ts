@@ -221,6 +221,24 @@ void test('pull mode: nothing flows beyond the permits the reading side gave', a
   await p.close()
 })
 
+void test('an Exclusive consumer closed and re-opened at once is not refused by its own predecessor', async () => {
+  // The server closes its side of a consumer after the WebSocket closed, asynchronously; the
+  // client retries a 409 on a subscription it closed moments ago (seen once in CI without that).
+  const topic = unique('ws-reopen')
+  const p = await ws.producer({ topic })
+  for (let i = 0; i < 15; i++) {
+    const c = await ws.consumer({ topic, subscription: 'ex', subscriptionType: 'Exclusive' })
+    await p.send(String(i))
+    // Acks are asynchronous: an earlier message may come again before this one (at-least-once).
+    for (let m = await next(c); ; m = await next(c)) {
+      c.ack(m)
+      if (m.text() === String(i)) break
+    }
+    await c.close()
+  }
+  await p.close()
+})
+
 void test('cumulative ack acks everything up to a message; Shared refuses it', async () => {
   const topic = unique('ws-cumulative')
   const p = await ws.producer({ topic })
@@ -228,6 +246,15 @@ void test('cumulative ack acks everything up to a message; Shared refuses it', a
   const c = await ws.consumer({ topic, subscription: 's', subscriptionInitialPosition: 'Earliest' })
   const got = [await next(c), await next(c), await next(c), await next(c)]
   assert.equal(c.ackCumulative(got[2]!), 3)
+  // Acks get no answer over the WebSocket API, and the broker moves the cursor asynchronously: a
+  // consumer re-subscribing before it moved is sent 'a' again (at-least-once; seen once in CI).
+  // The cursor is watched through the admin API instead: a backlog of 1 means a, b, c are acked.
+  let backlog = -1
+  for (let i = 0; i < 100 && backlog !== 1; i++) {
+    backlog = await ws.admin.backlog(full(topic), 's')
+    if (backlog !== 1) await new Promise((r) => setTimeout(r, 100))
+  }
+  assert.equal(backlog, 1, 'the cumulative ack left only d in the backlog')
   await c.close()
   const again = await ws.consumer({ topic, subscription: 's' })
   assert.equal((await next(again)).text(), 'd', 'only the message after the cumulative ack comes back')

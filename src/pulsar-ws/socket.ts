@@ -74,12 +74,12 @@ export function handshakeReason(body: string): string {
   return decodeEntities(text).replace(/\s+/g, ' ').trim().slice(0, 500)
 }
 
-/** Maps a refused handshake to a typed error. */
 /** A handshake refused with 409: the subscription or name is taken (e.g. an Exclusive consumer). */
 export function isConflict(error: unknown): boolean {
   return error instanceof BrokerError && error.brokerCode === 409
 }
 
+/** Maps a refused handshake to a typed error. */
 export function handshakeError(status: number, reason: string, where: string): ConduitError {
   const message = `${where}: HTTP ${status}${reason ? ` ${reason}` : ''}`
   if (status === 401 || status === 403) return new AuthenticationError(message)

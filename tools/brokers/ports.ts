@@ -22,6 +22,12 @@ function canBind(port: number): Promise<boolean> {
  * "Address already in use" on a port found free moments before).
  */
 export function listenRange(): [number, number] {
+  return (range ??= readListenRange())
+}
+
+let range: [number, number] | undefined
+
+function readListenRange(): [number, number] {
   try {
     const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
       .trim()

@@ -131,8 +131,9 @@ function reportFailures(label: string, failures: FailureLine[]): void {
   }
 }
 
-// A file whose tests fail is run once more on its own: on two shared cores with three JVM brokers,
-// a broker stall can fail a correct test once (four CI runs in a row were lost that way). A file
+// A file whose tests fail is run once more on its own: a rare race (in a test, in the code under
+// test, or a broker stalled on two shared cores) failed a single test in each of three sessions'
+// CI runs, and CI keeps no output. A file
 // that fails again fails the run; so does any failure when more than a few files failed (that is
 // breakage, not a stall), or a run that failed without naming a failing test. Every first-run
 // failure is printed either way, so a flaky test stays visible.

@@ -203,11 +203,13 @@ export class Accumulator {
    * becomes ready (for the linger timer). `force` (flush/close) makes every non-empty batch
    * ready. `leaderOf` says which broker a partition goes to now (< 0: unknown); a partition
    * whose leader moved waits until its in-flight batches came back before sending to the new one.
+   * A partition for which `pipelines` says false has at most one batch in flight.
    */
   ready(
     now: number,
     force: boolean,
     leaderOf?: (topic: string, partition: number) => number,
+    pipelines?: (topic: string, partition: number) => boolean,
   ): { ready: ReadyBatch[]; nextCheckMs: number } {
     const ready: ReadyBatch[] = []
     const max = this.#opts.maxInFlight ?? 1
@@ -222,6 +224,7 @@ export class Accumulator {
       for (let i = 0; i < q.batches.length && q.inFlight + round < max; i++) {
         const b = q.batches[i]!
         if (b.inFlight) continue
+        if (q.inFlight + round > 0 && pipelines && !pipelines(q.topic, q.partition)) break
         if (b.retryAt > now) {
           nextCheckMs = Math.min(nextCheckMs, b.retryAt - now)
           break

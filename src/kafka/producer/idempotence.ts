@@ -3,10 +3,10 @@
 // and keeps it on every retry, so a retry of a batch the broker already wrote is dropped instead
 // of written twice.
 //
-// When the broker has lost track of us (UNKNOWN_PRODUCER_ID) or sequences diverged
-// (OUT_OF_ORDER_SEQUENCE_NUMBER — only possible after a batch failed for good, since a partition
-// has one batch in flight at a time), the producer bumps its epoch with InitProducerId and every
-// sequence restarts at 0; batches not yet acknowledged are re-sequenced and re-encoded.
+// When the broker has lost track of us (UNKNOWN_PRODUCER_ID) or refuses the oldest unacknowledged
+// batch as out of order (OUT_OF_ORDER_SEQUENCE_NUMBER: its state moved on without that batch),
+// the producer gets a new id or epoch with InitProducerId and every sequence restarts at 0;
+// batches not yet acknowledged are re-sequenced and re-encoded.
 
 import type { ProducerBatch } from './accumulator.ts'
 
@@ -24,6 +24,8 @@ export class IdempotenceState {
   producerId = -1n
   producerEpoch = -1
   readonly #nextSequence = new Map<string, number>()
+  /** Partitions (topic → partition numbers) that acknowledged a batch of this id and epoch. */
+  readonly #known = new Map<string, Set<number>>()
 
   get initialized(): boolean {
     return this.producerId >= 0n
@@ -46,6 +48,25 @@ export class IdempotenceState {
     batch.encoded = undefined
     // Sequences wrap to 0 after int32 max, as the broker expects.
     this.#nextSequence.set(k, (next + batch.records.length) % (MAX_SEQUENCE + 1))
+  }
+
+  /**
+   * Whether the broker has state for this producer on the partition, so it refuses a sequence gap.
+   * Until then it accepts any first sequence: a batch pipelined behind the partition's first one
+   * would be written if the first one came back with a retriable error (NOT_LEADER right after the
+   * topic was created), and the first one would then be refused, re-sequenced and written after
+   * it. So a partition's first batch under an id and epoch is sent alone.
+   */
+  knownTo(topic: string, partition: number): boolean {
+    return this.#known.get(topic)?.has(partition) ?? false
+  }
+
+  /** The broker acknowledged a batch: it now has state for us on that partition. */
+  acknowledged(batch: ProducerBatch): void {
+    if (batch.producerId !== this.producerId || batch.producerEpoch !== this.producerEpoch) return
+    let partitions = this.#known.get(batch.topic)
+    if (!partitions) this.#known.set(batch.topic, (partitions = new Set()))
+    partitions.add(batch.partition)
   }
 
   /**
@@ -85,6 +106,7 @@ export class IdempotenceState {
     this.producerId = producerId
     this.producerEpoch = producerEpoch
     this.#nextSequence.clear()
+    this.#known.clear()
     for (const b of pending) {
       b.baseSequence = -1
       b.encoded = undefined

@@ -22,8 +22,10 @@
 //   anything else                  → the batch's records reject with the broker's error
 //
 // Pipelining: with idempotence a partition has up to maxInFlightPerPartition batches in flight,
-// all to the same broker and issued to its connection in sequence order (IssueOrder); without
-// idempotence it has one, since nothing else would keep a retry in order.
+// all to the same broker and issued to its connection in sequence order (IssueOrder), once the
+// broker accepted one batch of the partition under the current producer id and epoch (before
+// that it would accept any first sequence, so a gap could be written); without idempotence it has
+// one, since nothing else would keep a retry in order.
 //
 // When can a send fail: a ConfigError/MessageTooLargeError at the call; BufferFullError when the
 // buffer stays full for maxBlockMs; a BrokerError the broker will not change its mind about; a
@@ -417,7 +419,12 @@ export class KafkaProducer {
     }
     const now = Date.now()
     const leaderOf = (topic: string, partition: number) => this.#cluster.leaderOf(topic, partition)
-    let { ready, nextCheckMs } = this.#accumulator.ready(now, this.#flushing > 0 || this.#closed, leaderOf)
+    let { ready, nextCheckMs } = this.#accumulator.ready(
+      now,
+      this.#flushing > 0 || this.#closed,
+      leaderOf,
+      this.#pipelines,
+    )
     if (settling) ready = ready.filter(({ batch, round }) => round === 0 && this.#unsettled(batch))
     if (Number.isFinite(nextCheckMs)) this.#scheduleLinger(Math.max(1, nextCheckMs))
     // Per broker, a list of rounds: round k holds the k-th sendable batch of each partition, so a
@@ -471,6 +478,10 @@ export class KafkaProducer {
     }
     this.#checkIdle()
   }
+
+  /** Idempotent: batches pipeline on a partition once the broker accepted one (see knownTo). */
+  readonly #pipelines = (topic: string, partition: number): boolean =>
+    this.#idempotence.knownTo(topic, partition)
 
   #dispatch(nodeId: number, batches: ProducerBatch[]): void {
     for (const b of batches) this.#accumulator.markInFlight(b, nodeId)
@@ -710,11 +721,13 @@ export class KafkaProducer {
     batch.outcomeUnknown = false
     if (code === 0) {
       this.#retryBackoff.reset()
+      this.#idempotence.acknowledged(batch)
       this.#succeed(batch, Number(pr.baseOffset), Number(pr.logAppendTimeMs ?? -1n))
       return
     }
     if (code === IdempotenceErrors.DUPLICATE_SEQUENCE_NUMBER) {
       // The broker had already written this batch (an earlier attempt got through).
+      this.#idempotence.acknowledged(batch)
       this.#succeed(batch, -1, -1)
       return
     }

@@ -126,6 +126,28 @@ void test('pipelining: up to maxInFlight batches of a partition, in queue order,
   )
 })
 
+void test('pipelining waits while `pipelines` says the partition is not known to the broker yet', () => {
+  const acc = new Accumulator({ batchSize: 130, lingerMs: 0, deliveryTimeoutMs: 1000, maxInFlight: 5 })
+  for (let i = 0; i < 6; i++) acc.append('t', 0, rec(30), 0) // 3 batches of 2
+  let known = false
+  const pipelines = () => known
+  const first = acc.ready(0, false, undefined, pipelines).ready
+  assert.deepEqual(
+    first.map((x) => x.round),
+    [0],
+    'an unknown partition sends its first batch alone',
+  )
+  acc.markInFlight(first[0]!.batch, 1)
+  assert.equal(acc.ready(0, false, undefined, pipelines).ready.length, 0, 'nothing behind it meanwhile')
+  acc.complete(first[0]!.batch)
+  known = true
+  assert.deepEqual(
+    acc.ready(0, false, undefined, pipelines).ready.map((x) => x.round),
+    [0, 1],
+    'once known, the rest pipelines',
+  )
+})
+
 void test('pipelining: after a failure nothing new is sent until the in-flight batches came back, then all resend in order', () => {
   const acc = new Accumulator({ batchSize: 130, lingerMs: 0, deliveryTimeoutMs: 1000, maxInFlight: 5 })
   for (let i = 0; i < 8; i++) acc.append('t', 0, rec(30), 0) // 4 batches

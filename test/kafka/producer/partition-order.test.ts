@@ -1,0 +1,189 @@
+// Two races in which a pipelined batch could be written before an older batch of its partition.
+// Kafka accepts any first sequence from a producer it has no state for on a partition, so if the
+// newer batch gets there first the older one is refused afterwards, re-sequenced under a new
+// producer id and written after it (each seen in CI as a reordered partition). A scripted broker
+// makes each race certain; it keeps the partition's log and checks sequences as Kafka does.
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { test } from 'node:test'
+import { KafkaCluster } from '../../../src/kafka/cluster.ts'
+import { KafkaProducer } from '../../../src/kafka/producer/producer.ts'
+import { ApiKey } from '../../../src/kafka/protocol/index.ts'
+import { startFakeBroker, type FakeBroker, type FakeConnection } from '../fake-broker.ts'
+
+// Byte offsets in a v2 record batch: baseOffset 8, batchLength 4, leader epoch 4, magic 1, crc 4,
+// attributes 2, then lastOffsetDelta (4), two timestamps (16), producerId (8), epoch (2),
+// baseSequence (4).
+const LAST_OFFSET_DELTA_AT = 23
+const PRODUCER_ID_AT = 43
+const BASE_SEQUENCE_AT = 53
+const NOT_LEADER_OR_FOLLOWER = 6
+const OUT_OF_ORDER_SEQUENCE = 45
+
+interface ProduceBody {
+  topicData: { name: string; partitionData: { index: number; records: Uint8Array }[] }[]
+}
+
+interface Write {
+  connection: number
+  producerId: bigint
+  sequence: number
+  count: number
+}
+
+/** What the script does with a Produce: answer with an error code, or leave it unanswered. */
+type Decision = { errorCode: number } | 'hold'
+
+/**
+ * A one-partition broker. `decide` may intervene per Produce; otherwise the batch is checked
+ * against the partition's state for its producer id (any first sequence, then no gap) and
+ * written to `log`, or refused with OUT_OF_ORDER_SEQUENCE.
+ */
+async function scriptedBroker(
+  decide: (write: Write, connection: FakeConnection) => Decision | undefined,
+): Promise<{ broker: FakeBroker; log: Write[]; cluster: KafkaCluster }> {
+  const log: Write[] = []
+  const nextSequence = new Map<bigint, number>()
+  let nextProducerId = 1000n
+  const broker = await startFakeBroker(
+    { [ApiKey.Metadata]: [4, 12], [ApiKey.InitProducerId]: [0, 5], [ApiKey.Produce]: [3, 11] },
+    (header, body, reply, connection) => {
+      if (header.apiKey === ApiKey.Metadata) {
+        reply({
+          throttleTimeMs: 0,
+          brokers: [{ nodeId: 1, host: '127.0.0.1', port: broker.port, rack: null }],
+          clusterId: 'fake',
+          controllerId: 1,
+          topics: [
+            {
+              errorCode: 0,
+              name: 't',
+              topicId: new Uint8Array(16),
+              isInternal: false,
+              partitions: [
+                {
+                  errorCode: 0,
+                  partitionIndex: 0,
+                  leaderId: 1,
+                  leaderEpoch: 0,
+                  replicaNodes: [1],
+                  isrNodes: [1],
+                  offlineReplicas: [],
+                },
+              ],
+            },
+          ],
+        })
+      } else if (header.apiKey === ApiKey.InitProducerId) {
+        // Like Kafka for a producer without transactional id: every call gives a new id.
+        reply({ throttleTimeMs: 0, errorCode: 0, producerId: nextProducerId++, producerEpoch: 0 })
+      } else if (header.apiKey === ApiKey.Produce) {
+        const records = (body as unknown as ProduceBody).topicData[0]!.partitionData[0]!.records
+        const view = new DataView(records.buffer, records.byteOffset)
+        const write: Write = {
+          connection: connection.id,
+          producerId: view.getBigInt64(PRODUCER_ID_AT),
+          sequence: view.getInt32(BASE_SEQUENCE_AT),
+          count: view.getInt32(LAST_OFFSET_DELTA_AT) + 1,
+        }
+        const decision = decide(write, connection)
+        if (decision === 'hold') return // no answer: its fate is unknown until the connection dies
+        let errorCode = decision?.errorCode ?? 0
+        const expected = nextSequence.get(write.producerId)
+        if (errorCode === 0 && expected !== undefined && write.sequence !== expected)
+          errorCode = OUT_OF_ORDER_SEQUENCE
+        if (errorCode === 0) {
+          nextSequence.set(write.producerId, write.sequence + write.count)
+          log.push(write)
+        }
+        reply({
+          responses: [
+            {
+              name: 't',
+              partitionResponses: [
+                { index: 0, errorCode, baseOffset: BigInt(log.length - 1), logAppendTimeMs: -1n },
+              ],
+            },
+          ],
+          throttleTimeMs: 0,
+        })
+      }
+    },
+  )
+  const cluster = new KafkaCluster({
+    bootstrap: [{ host: '127.0.0.1', port: broker.port }],
+    clientId: 'unit',
+    connectTimeoutMs: 1000,
+    requestTimeoutMs: 5000,
+    metadataMaxAgeMs: 60_000,
+    maxInFlight: 5,
+    maxFrameBytes: 16 << 20,
+    reconnectInitialMs: 20,
+    reconnectMaxMs: 50,
+    allowAutoTopicCreation: false,
+  })
+  await cluster.connect()
+  return { broker, log, cluster }
+}
+
+void test('a batch behind one lost with its connection is sent again only after it, in order', async () => {
+  let firstProduce!: () => void
+  const firstProduceSeen = new Promise<void>((resolve) => (firstProduce = resolve))
+  let held: FakeConnection | undefined
+  const { broker, log, cluster } = await scriptedBroker((_, connection) => {
+    if (held !== undefined) return undefined
+    held = connection
+    firstProduce()
+    return 'hold'
+  })
+  const producer = new KafkaProducer(cluster, { compression: 'gzip', lingerMs: 0, retryBackoffMs: 20 })
+  try {
+    const a = producer.send('t', { value: 'a' })
+    await firstProduceSeen
+    // Incompressible 900 KiB: gzip keeps batch B busy on the thread pool while the connection
+    // dies, so B's request would take the new connection before A is resent. (Two rules keep
+    // B behind A: B is not pipelined behind the partition's unacknowledged first batch, and no
+    // batch is written on a connection its older batches are not in flight on.)
+    const b = producer.send('t', { value: randomBytes(900 << 10) })
+    held!.destroy()
+    const [ma, mb] = await Promise.all([a, b])
+    assert.ok(ma.offset < mb.offset, `a is written before b (log: ${JSON.stringify(log, bigints)})`)
+  } finally {
+    await producer.close()
+    await cluster.close()
+    await broker.close()
+  }
+})
+
+void test("a partition's first batch that comes back NOT_LEADER is not overtaken by the next one", async () => {
+  let first = true
+  const { broker, log, cluster } = await scriptedBroker(() => {
+    if (!first) return undefined
+    first = false
+    return { errorCode: NOT_LEADER_OR_FOLLOWER } // as right after the topic was created
+  })
+  const producer = new KafkaProducer(cluster, { lingerMs: 0, retryBackoffMs: 20 })
+  try {
+    const sends: Promise<{ offset: number }>[] = []
+    // Each turn of the event loop gets its own batch, so later batches are ready to pipeline
+    // while the first one is in flight.
+    for (let i = 0; i < 6; i++) {
+      sends.push(producer.send('t', { value: `v${i}` }))
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    const offsets = (await Promise.all(sends)).map((m) => m.offset)
+    assert.deepEqual(
+      offsets,
+      [...offsets].sort((x, y) => x - y),
+      `offsets follow the send order (log: ${JSON.stringify(log, bigints)})`,
+    )
+  } finally {
+    await producer.close()
+    await cluster.close()
+    await broker.close()
+  }
+})
+
+function bigints(_: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value
+}

@@ -265,26 +265,31 @@ export function missing(expected: Iterable<string>, received: Set<string>): stri
 }
 
 /**
- * Checks the order the driver promises (`capabilities.ordering`): per producer, sequence numbers
- * only grow within a partition, or within a key; nothing to check for 'none'. First deliveries only.
+ * Checks the order the driver promises (`capabilities.ordering`): to each consumer, per producer,
+ * sequence numbers only grow within a partition, or within a key; nothing to check for 'none'.
+ * The promise is per consumer ("ordering guaranteed to a single consumer"): across the members
+ * of a group nothing is promised, since a Pulsar Shared subscription hands one partition's
+ * messages to several members. First deliveries only: a message any reader got before is a
+ * redelivery and may come after newer ones.
  */
 export function checkOrder(
-  messages: readonly Message[],
+  result: Pick<PumpResult, 'all' | 'readerOf'>,
   ordering: 'partition' | 'key' | 'none',
 ): string | null {
   if (ordering === 'none') return null
   const last = new Map<string, number>()
   const seen = new Set<string>()
-  for (const m of messages) {
+  for (const m of result.all) {
     const p = parse(m)
     const id = `${p.producer}|${p.seq}`
     if (seen.has(id)) continue // a redelivery may repeat earlier messages
     seen.add(id)
     const scope = ordering === 'partition' ? `partition ${m.partition}` : `key ${m.keyString()}`
-    const lane = `${m.topic}|${scope}|${p.producer}`
+    const reader = result.readerOf.get(m) ?? 0
+    const lane = `${reader}|${m.topic}|${scope}|${p.producer}`
     const previous = last.get(lane)
     if (previous !== undefined && p.seq < previous) {
-      return `${scope}: producer ${p.producer} message ${p.seq} arrived after ${previous}`
+      return `consumer ${reader}, ${scope}: producer ${p.producer} message ${p.seq} arrived after ${previous}`
     }
     last.set(lane, p.seq)
   }
@@ -295,6 +300,8 @@ export interface PumpResult {
   /** Messages per reader, in arrival order. */
   perReader: Message[][]
   all: Message[]
+  /** Which reader (index) received each message of `all`. */
+  readerOf: Map<Message, number>
   /** Largest batch seen. */
   largestBatch: number
 }
@@ -312,6 +319,7 @@ export async function pumpUntilComplete(
 ): Promise<PumpResult> {
   const perReader: Message[][] = readers.map(() => [])
   const all: Message[] = []
+  const readerOf = new Map<Message, number>()
   const seen = new Set<string>()
   let largestBatch = 0
   let stop = false
@@ -345,6 +353,7 @@ export async function pumpUntilComplete(
             }
             perReader[index]!.push(m)
             all.push(m)
+            readerOf.set(m, index)
             seen.add(`${p.producer}|${p.seq}`)
           }
           await within(batch.ack(), s.waitMs, 'batch.ack()')
@@ -356,7 +365,7 @@ export async function pumpUntilComplete(
       }
     }),
   )
-  return { perReader, all, largestBatch }
+  return { perReader, all, readerOf, largestBatch }
 }
 
 /** The `<producer>|<seq>` keys for producers 0..p-1 with n messages each. */

@@ -74,7 +74,7 @@ async function producersByConsumers(
   await sending
   if (acks) assert.equal(acked, producers * perProducer, 'onAck counts add up to every message sent')
   if (limited) assert.ok(result.largestBatch <= 7, `batches respect maxBatch 7, saw ${result.largestBatch}`)
-  const order = checkOrder(result.all, ordering)
+  const order = checkOrder(result, ordering)
   assert.equal(order, null, `${ordering} order: ${order}`)
   if (consumers === 1) {
     assert.equal(
@@ -203,7 +203,7 @@ async function randomized(s: Scenario, ordering: Ordering): Promise<void> {
       result.largestBatch <= maxBatch,
       `round ${round}: batch of ${result.largestBatch} exceeds maxBatch ${maxBatch}`,
     )
-    const order = checkOrder(result.all, ordering)
+    const order = checkOrder(result, ordering)
     assert.equal(order, null, `round ${round}: ${ordering} order: ${order}`)
   }
 }

@@ -2,10 +2,16 @@
 //
 // Acknowledgement in the common contract is per batch, so a batch is printed whole and then acked,
 // or not printed at all. With `--count`, a batch holding more messages than are still wanted is
-// given back (nack) unprinted, and the consumer is reopened with maxBatch set to what remains, so
-// the printed messages and the committed position always agree: acking the straddling batch would
-// commit messages nobody saw, printing part of it and nacking it would show some twice. The
-// reopen happens at most once per run, because after it no batch can exceed what remains.
+// given back unprinted, and the consumer is reopened with maxBatch set to what remains, so the
+// printed messages and the committed position always agree: acking the straddling batch would
+// commit messages nobody saw, printing part of it would show some twice. The reopen happens at
+// most once per run, because after it no batch can exceed what remains.
+//
+// Giving back is closing the consumer with the batch unacknowledged: every driver hands what a
+// closed consumer did not ack to the next one, in its place in the partition (the conformance
+// suite checks it). nack() would be wrong here: it reports a failed delivery, which counts toward
+// maxRedeliveries, and RocketMQ sends a nacked message through %RETRY%<group> after a delay, out
+// of its queue's order (and, if the send-back times out after the broker took it, twice).
 //
 // Stopping (Ctrl-C, --timeout-ms idle) never interrupts a batch being printed: that batch is
 // finished and acked, then the consumer is closed, which commits and leaves the group. When stdout's
@@ -106,14 +112,8 @@ async function nextBatch(
   })
   try {
     const result = await Promise.race([pending, stopped])
-    if (result === STOPPED) {
-      pending.then(
-        (late) => {
-          if (!late.done) late.value.nack().catch(() => {})
-        },
-        () => {},
-      )
-    }
+    // A batch arriving after the stop stays unacknowledged: the consumer's close gives it back.
+    if (result === STOPPED) pending.catch(() => {})
     return result
   } finally {
     stop.removeEventListener('abort', onStop)
@@ -162,8 +162,11 @@ async function consumeAll(ctx: CommandContext, broker: Broker, s: ConsumeSetting
       // Idle means no message arrived; time spent printing a batch does not count.
       clearTimeout(idleTimer)
       const wanted = s.count === undefined ? Infinity : s.count - outcome.printed
-      if (batch.messages.length > wanted) {
-        await batch.nack()
+      // Without a group nothing is committed, and a reopened consumer would start over from
+      // --from: the straddling batch is printed up to the count instead, and the run ends.
+      const messages = s.group === undefined ? batch.messages.slice(0, wanted) : batch.messages
+      if (messages.length > wanted) {
+        // Not acked: closing the consumer gives the batch back (see the top of this file).
         if (maxBatch !== undefined && batch.messages.length > maxBatch) {
           throw new UnsupportedError(
             `the ${broker.url} driver delivered a batch of ${batch.messages.length} messages although ` +
@@ -177,18 +180,17 @@ async function consumeAll(ctx: CommandContext, broker: Broker, s: ConsumeSetting
         armIdleTimer()
         continue
       }
-      for (const message of batch.messages) {
+      for (const message of messages) {
         if (ctx.io.stdoutClosed.aborted) break
         await writeTo(ctx.io.stdout, renderMessage(message, s.format), ctx.signal)
       }
       if (ctx.io.stdoutClosed.aborted) {
         // The reader left mid-batch; which messages it read is unknowable, so give the batch
-        // back rather than commit messages nobody may have seen (at-least-once).
-        await batch.nack()
+        // back (unacked, to the close below) rather than commit messages nobody may have seen.
         break
       }
       await batch.ack()
-      outcome.printed += batch.messages.length
+      outcome.printed += messages.length
       armIdleTimer()
     }
   } finally {

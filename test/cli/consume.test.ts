@@ -127,6 +127,39 @@ void test('a batch larger than what --count still wants is given back unprinted,
   assert.equal(rest.stdout, 'm3\nm4\nm5\n')
 })
 
+void test('without a group, a batch straddling --count is printed up to the count, nothing twice', async () => {
+  topicWith('straddle-nogroup', ['n0'])
+  // As above: n0 alone first, then five more at once, and --count 3 wants two of them.
+  const stdout = new Collector()
+  const write = stdout.write.bind(stdout)
+  let arrived = false
+  stdout.write = (chunk) => {
+    if (!arrived) {
+      arrived = true
+      const log = state.topics.get('straddle-nogroup')![0]!
+      for (const value of ['n1', 'n2', 'n3', 'n4', 'n5']) {
+        const offset = log.length
+        const fields = {
+          topic: 'straddle-nogroup',
+          partition: 0,
+          offset,
+          id: `0:${offset}`,
+          key: null,
+          timestamp: 5,
+        }
+        log.push(createMessage({ ...fields, value: new TextEncoder().encode(value) }))
+      }
+      for (const wake of [...state.waiters]) wake()
+      state.waiters.clear()
+    }
+    return write(chunk)
+  }
+  const r = await runCli(['consume', 'straddle-nogroup', '--count', '3', ...URL], { stdout })
+  assert.equal(r.code, 0, r.stderr)
+  assert.equal(r.stdout, 'n0\nn1\nn2\n')
+  assert.match(r.stderr, /consumed 3 messages/)
+})
+
 void test('Ctrl-C stops, commits what was printed and exits 130', async () => {
   topicWith('live', ['x', 'y'])
   const interrupt = new AbortController()

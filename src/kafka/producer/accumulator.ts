@@ -71,6 +71,11 @@ export class ProducerBatch {
    * may or may not have written it. Cleared when an answer arrives.
    */
   outcomeUnknown = false
+  /**
+   * An older batch of the partition was refused after this attempt was issued behind it: this
+   * attempt cannot be in the log, whatever happens to its answer.
+   */
+  refusedAhead = false
   /** The connection its latest attempt was written to. */
   sentOn: object | undefined
   /** The partition queue holding it (set by the accumulator; saves a lookup per state change). */
@@ -246,6 +251,7 @@ export class Accumulator {
     const q = this.#queueOf(batch)
     batch.closed = true
     batch.attempts++
+    batch.refusedAhead = false
     if (batch.inFlight) return
     batch.inFlight = true
     q.inFlight++

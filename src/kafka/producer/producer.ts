@@ -494,7 +494,7 @@ export class KafkaProducer {
         // outcome is unknown, so each is retried — with its sequence, so no duplicate appears.
         // A request held back before the write (NotIssuedError) leaves what was known unchanged.
         for (const b of batches) {
-          if (!(err instanceof NotIssuedError)) b.outcomeUnknown = true
+          if (!(err instanceof NotIssuedError) && !b.refusedAhead) b.outcomeUnknown = true
           this.#retryOrFail(b, err)
         }
         this.#cluster.refreshMetadata('known').catch(() => undefined)
@@ -731,6 +731,7 @@ export class KafkaProducer {
       this.#succeed(batch, -1, -1)
       return
     }
+    this.#notWrittenBehind(batch)
     const err = kafkaError(code, `Produce to ${batch.topic}-${batch.partition}`, pr.errorMessage)
     if (code === MESSAGE_TOO_LARGE || code === RECORD_LIST_TOO_LARGE) {
       this.#tooLarge(batch, err)
@@ -759,6 +760,23 @@ export class KafkaProducer {
     }
     this.#cluster.noteError(code)
     this.#retryOrFail(batch, err)
+  }
+
+  /**
+   * The broker refused `batch`, so it is not in the log, and neither is any newer batch of its
+   * partition sent under the same id and epoch: each went out behind it on the same connection
+   * (#produce holds back anything else), and a broker with state for us refuses a gap (before it
+   * has state, batches are not pipelined). Those whose last attempt got no answer are settled
+   * too, so an epoch bump does not wait for an answer that can no longer come. (One in flight
+   * was issued while this attempt was in flight on its connection, so after it.)
+   */
+  #notWrittenBehind(batch: ProducerBatch): void {
+    for (const b of this.#accumulator.behind(batch)) {
+      if (b.producerId !== batch.producerId || b.producerEpoch !== batch.producerEpoch) continue
+      b.outcomeUnknown = false
+      // One in flight went out after this refused attempt: if its answer is lost, it is known.
+      if (b.inFlight) b.refusedAhead = true
+    }
   }
 
   #retryOrFail(batch: ProducerBatch, err: Error, forceRetry = false): void {

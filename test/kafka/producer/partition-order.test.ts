@@ -1,8 +1,9 @@
-// Two races in which a pipelined batch could be written before an older batch of its partition.
-// Kafka accepts any first sequence from a producer it has no state for on a partition, so if the
-// newer batch gets there first the older one is refused afterwards, re-sequenced under a new
-// producer id and written after it (each seen in CI as a reordered partition). A scripted broker
-// makes each race certain; it keeps the partition's log and checks sequences as Kafka does.
+// Races of pipelined batches against an older batch of their partition, each seen in CI. Kafka
+// accepts any first sequence from a producer it has no state for on a partition, so if a newer
+// batch gets there first the older one is refused afterwards, re-sequenced under a new producer
+// id and written after it (a reordered partition); and an epoch bump must not wait for the fate
+// of a batch that cannot be in the log (a producer that never finishes). A scripted broker makes
+// each race certain; it keeps the partition's log and checks sequences as Kafka does.
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { test } from 'node:test'
@@ -31,16 +32,21 @@ interface Write {
   count: number
 }
 
-/** What the script does with a Produce: answer with an error code, or leave it unanswered. */
+/** What the script does with a Produce: answer with an error code, or not now ('hold'). */
 type Decision = { errorCode: number } | 'hold'
 
 /**
- * A one-partition broker. `decide` may intervene per Produce; otherwise the batch is checked
+ * A one-partition broker. `decide` may intervene per Produce (and answer it later through
+ * `answer`); otherwise the batch is checked
  * against the partition's state for its producer id (any first sequence, then no gap) and
  * written to `log`, or refused with OUT_OF_ORDER_SEQUENCE.
  */
 async function scriptedBroker(
-  decide: (write: Write, connection: FakeConnection) => Decision | undefined,
+  decide: (
+    write: Write,
+    connection: FakeConnection,
+    answer: (errorCode?: number) => void,
+  ) => Decision | undefined,
 ): Promise<{ broker: FakeBroker; log: Write[]; cluster: KafkaCluster }> {
   const log: Write[] = []
   const nextSequence = new Map<bigint, number>()
@@ -86,27 +92,31 @@ async function scriptedBroker(
           sequence: view.getInt32(BASE_SEQUENCE_AT),
           count: view.getInt32(LAST_OFFSET_DELTA_AT) + 1,
         }
-        const decision = decide(write, connection)
-        if (decision === 'hold') return // no answer: its fate is unknown until the connection dies
-        let errorCode = decision?.errorCode ?? 0
-        const expected = nextSequence.get(write.producerId)
-        if (errorCode === 0 && expected !== undefined && write.sequence !== expected)
-          errorCode = OUT_OF_ORDER_SEQUENCE
-        if (errorCode === 0) {
-          nextSequence.set(write.producerId, write.sequence + write.count)
-          log.push(write)
+        const answer = (forcedCode = 0): void => {
+          let errorCode = forcedCode
+          const expected = nextSequence.get(write.producerId)
+          if (errorCode === 0 && expected !== undefined && write.sequence !== expected)
+            errorCode = OUT_OF_ORDER_SEQUENCE
+          if (errorCode === 0) {
+            nextSequence.set(write.producerId, write.sequence + write.count)
+            log.push(write)
+          }
+          reply({
+            responses: [
+              {
+                name: 't',
+                partitionResponses: [
+                  { index: 0, errorCode, baseOffset: BigInt(log.length - 1), logAppendTimeMs: -1n },
+                ],
+              },
+            ],
+            throttleTimeMs: 0,
+          })
         }
-        reply({
-          responses: [
-            {
-              name: 't',
-              partitionResponses: [
-                { index: 0, errorCode, baseOffset: BigInt(log.length - 1), logAppendTimeMs: -1n },
-              ],
-            },
-          ],
-          throttleTimeMs: 0,
-        })
+        const decision = decide(write, connection, answer)
+        // 'hold': no answer now; `answer` may give one later, or the connection dies first.
+        if (decision === 'hold') return
+        answer(decision?.errorCode)
       }
     },
   )
@@ -187,3 +197,51 @@ void test("a partition's first batch that comes back NOT_LEADER is not overtaken
 function bigints(_: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value
 }
+
+void test('an epoch bump waits for unanswered batches only where the answer can still matter', async () => {
+  // Three pipelined batches G, H, U: G and H come back OUT_OF_ORDER_SEQUENCE (the broker lost
+  // track of G's predecessor), then the connection dies before U's answer. U was written after H
+  // on that connection, so it is not in the log either: the producer must not wait for U's fate
+  // before bumping the epoch (it used to, forever, since U is never the partition's next batch).
+  let produces = 0
+  const held: ((errorCode?: number) => void)[] = []
+  let heldOn: FakeConnection | undefined
+  let released = false
+  const { broker, log, cluster } = await scriptedBroker((_, connection, answer) => {
+    produces++
+    if (produces === 1 || released) return undefined // the first batch makes the partition known
+    held.push(answer)
+    heldOn = connection
+    if (held.length < 3) return 'hold'
+    released = true
+    held[0]!(OUT_OF_ORDER_SEQUENCE)
+    held[1]!(OUT_OF_ORDER_SEQUENCE)
+    setTimeout(() => heldOn!.destroy(), 50) // U (held[2]) is never answered
+    return 'hold'
+  })
+  const producer = new KafkaProducer(cluster, { lingerMs: 0, retryBackoffMs: 20 })
+  try {
+    await producer.send('t', { value: 'first' })
+    const sends: Promise<{ offset: number }>[] = []
+    for (const value of ['g', 'h', 'u']) {
+      sends.push(producer.send('t', { value }))
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    const settled = await Promise.race([
+      Promise.all(sends),
+      new Promise<'stuck'>((resolve) => setTimeout(() => resolve('stuck'), 5000).unref()),
+    ])
+    assert.notEqual(settled, 'stuck', `every send completes (log: ${JSON.stringify(log, bigints)})`)
+    const offsets = (settled as { offset: number }[]).map((m) => m.offset)
+    assert.deepEqual(
+      offsets,
+      [...offsets].sort((x, y) => x - y),
+      'in send order',
+    )
+    assert.equal(log.length, 4, 'each batch written once')
+  } finally {
+    await producer.close({ drop: true })
+    await cluster.close()
+    await broker.close()
+  }
+})

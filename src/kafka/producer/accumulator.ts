@@ -72,6 +72,13 @@ export class ProducerBatch {
    */
   outcomeUnknown = false
   /**
+   * Some attempt under its current sequence got no answer, so it may be in the log whatever a
+   * later attempt is answered (a retry refused as corrupt says nothing of the first copy).
+   */
+  mayBeInLog = false
+  /** A newer batch of its partition was written under the same id and epoch: so was this one. */
+  knownWritten = false
+  /**
    * An older batch of the partition was refused after this attempt was issued behind it: this
    * attempt cannot be in the log, whatever happens to its answer.
    */
@@ -343,6 +350,13 @@ export class Accumulator {
   /** Batches of the batch's partition in flight. */
   inFlightOf(batch: ProducerBatch): number {
     return this.#queues.get(key(batch.topic, batch.partition))?.inFlight ?? 0
+  }
+
+  /** Every batch of the partition queued ahead of `batch` (older), oldest first. */
+  ahead(batch: ProducerBatch): ProducerBatch[] {
+    const q = this.#queueOf(batch)
+    const at = q.batches.indexOf(batch)
+    return at <= 0 ? [] : q.batches.slice(0, at)
   }
 
   /** Every batch of the partition queued behind `batch`. */

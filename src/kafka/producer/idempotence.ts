@@ -110,6 +110,8 @@ export class IdempotenceState {
     for (const b of pending) {
       b.baseSequence = -1
       b.encoded = undefined
+      b.mayBeInLog = false
+      b.knownWritten = false
     }
   }
 }

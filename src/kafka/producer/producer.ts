@@ -494,7 +494,7 @@ export class KafkaProducer {
         // outcome is unknown, so each is retried — with its sequence, so no duplicate appears.
         // A request held back before the write (NotIssuedError) leaves what was known unchanged.
         for (const b of batches) {
-          if (!(err instanceof NotIssuedError) && !b.refusedAhead) b.outcomeUnknown = true
+          if (!(err instanceof NotIssuedError) && !b.refusedAhead) b.outcomeUnknown = b.mayBeInLog = true
           this.#retryOrFail(b, err)
         }
         this.#cluster.refreshMetadata('known').catch(() => undefined)
@@ -722,16 +722,19 @@ export class KafkaProducer {
     if (code === 0) {
       this.#retryBackoff.reset()
       this.#idempotence.acknowledged(batch)
+      this.#writtenAhead(batch)
       this.#succeed(batch, Number(pr.baseOffset), Number(pr.logAppendTimeMs ?? -1n))
       return
     }
-    if (code === IdempotenceErrors.DUPLICATE_SEQUENCE_NUMBER) {
-      // The broker had already written this batch (an earlier attempt got through).
+    if (code === IdempotenceErrors.DUPLICATE_SEQUENCE_NUMBER || batch.knownWritten) {
+      // The broker had already written this batch (an earlier attempt got through), or wrote a
+      // newer one of the partition, which it accepts only after this one.
       this.#idempotence.acknowledged(batch)
+      this.#writtenAhead(batch)
       this.#succeed(batch, -1, -1)
       return
     }
-    this.#notWrittenBehind(batch)
+    if (!batch.mayBeInLog) this.#notWrittenBehind(batch)
     const err = kafkaError(code, `Produce to ${batch.topic}-${batch.partition}`, pr.errorMessage)
     if (code === MESSAGE_TOO_LARGE || code === RECORD_LIST_TOO_LARGE) {
       this.#tooLarge(batch, err)
@@ -763,7 +766,25 @@ export class KafkaProducer {
   }
 
   /**
-   * The broker refused `batch`, so it is not in the log, and neither is any newer batch of its
+   * The broker wrote `batch`: with state for this producer on the partition (batches pipeline only
+   * once it has, see knownTo) it accepts a sequence only right after the last one written, so
+   * every older batch of the partition under the same id and epoch is in the log too, whatever
+   * their own attempts were answered (a retry refused as corrupt, an answer lost). They complete
+   * as written, with the offset unknown; one still in flight completes when its attempt ends.
+   * Sending them again under a new epoch would write them twice.
+   */
+  #writtenAhead(batch: ProducerBatch): void {
+    if (!this.config.idempotent || batch.baseSequence < 0) return
+    for (const b of this.#accumulator.ahead(batch)) {
+      if (b.producerId !== batch.producerId || b.producerEpoch !== batch.producerEpoch) continue
+      if (b.inFlight) b.knownWritten = true
+      else this.#succeed(b, -1, -1)
+    }
+  }
+
+  /**
+   * The broker refused `batch` (and no earlier attempt of it may be in the log), so it is not in
+   * the log, and neither is any newer batch of its
    * partition sent under the same id and epoch: each went out behind it on the same connection
    * (#produce holds back anything else), and a broker with state for us refuses a gap (before it
    * has state, batches are not pipelined). Those whose last attempt got no answer are settled
@@ -780,6 +801,10 @@ export class KafkaProducer {
   }
 
   #retryOrFail(batch: ProducerBatch, err: Error, forceRetry = false): void {
+    if (batch.knownWritten) {
+      this.#succeed(batch, -1, -1)
+      return
+    }
     const retriable = forceRetry || (err instanceof ConduitError && err.retriable)
     const now = Date.now()
     if (retriable && !this.#closedDropping && now < batch.deadline) {

@@ -37,7 +37,7 @@ type Decision = { errorCode: number } | 'hold'
 
 /**
  * A one-partition broker. `decide` may intervene per Produce (and answer it later through
- * `answer`); otherwise the batch is checked
+ * `answer`, or write it and answer nothing); otherwise the batch is checked
  * against the partition's state for its producer id (any first sequence, then no gap) and
  * written to `log`, or refused with OUT_OF_ORDER_SEQUENCE.
  */
@@ -45,11 +45,14 @@ async function scriptedBroker(
   decide: (
     write: Write,
     connection: FakeConnection,
-    answer: (errorCode?: number) => void,
+    answer: (errorCode?: number, send?: boolean) => void,
   ) => Decision | undefined,
 ): Promise<{ broker: FakeBroker; log: Write[]; cluster: KafkaCluster }> {
   const log: Write[] = []
   const nextSequence = new Map<bigint, number>()
+  // Kafka remembers the last 5 batches per producer to answer a retry as a duplicate; this one
+  // remembers 1, so a retry older than that comes back OUT_OF_ORDER_SEQUENCE, as in Kafka.
+  const lastWritten = new Map<bigint, { sequence: number; offset: number }>()
   let nextProducerId = 1000n
   const broker = await startFakeBroker(
     { [ApiKey.Metadata]: [4, 12], [ApiKey.InitProducerId]: [0, 5], [ApiKey.Produce]: [3, 11] },
@@ -92,21 +95,29 @@ async function scriptedBroker(
           sequence: view.getInt32(BASE_SEQUENCE_AT),
           count: view.getInt32(LAST_OFFSET_DELTA_AT) + 1,
         }
-        const answer = (forcedCode = 0): void => {
+        const answer = (forcedCode = 0, send = true): void => {
           let errorCode = forcedCode
+          let offset = log.length
           const expected = nextSequence.get(write.producerId)
-          if (errorCode === 0 && expected !== undefined && write.sequence !== expected)
-            errorCode = OUT_OF_ORDER_SEQUENCE
-          if (errorCode === 0) {
-            nextSequence.set(write.producerId, write.sequence + write.count)
-            log.push(write)
+          const last = lastWritten.get(write.producerId)
+          if (errorCode === 0 && last?.sequence === write.sequence) {
+            offset = last.offset // a duplicate of the batch it remembers: answered, not written
+          } else {
+            if (errorCode === 0 && expected !== undefined && write.sequence !== expected)
+              errorCode = OUT_OF_ORDER_SEQUENCE
+            if (errorCode === 0) {
+              nextSequence.set(write.producerId, write.sequence + write.count)
+              lastWritten.set(write.producerId, { sequence: write.sequence, offset })
+              log.push(write)
+            }
           }
+          if (!send) return // written (or refused), and the answer lost
           reply({
             responses: [
               {
                 name: 't',
                 partitionResponses: [
-                  { index: 0, errorCode, baseOffset: BigInt(log.length - 1), logAppendTimeMs: -1n },
+                  { index: 0, errorCode, baseOffset: BigInt(offset), logAppendTimeMs: -1n },
                 ],
               },
             ],
@@ -204,7 +215,7 @@ void test('an epoch bump waits for unanswered batches only where the answer can 
   // on that connection, so it is not in the log either: the producer must not wait for U's fate
   // before bumping the epoch (it used to, forever, since U is never the partition's next batch).
   let produces = 0
-  const held: ((errorCode?: number) => void)[] = []
+  const held: ((errorCode?: number, send?: boolean) => void)[] = []
   let heldOn: FakeConnection | undefined
   let released = false
   const { broker, log, cluster } = await scriptedBroker((_, connection, answer) => {
@@ -239,6 +250,50 @@ void test('an epoch bump waits for unanswered batches only where the answer can 
       'in send order',
     )
     assert.equal(log.length, 4, 'each batch written once')
+  } finally {
+    await producer.close({ drop: true })
+    await cluster.close()
+    await broker.close()
+  }
+})
+
+void test('a batch whose retry is refused but whose first copy was written is not written again', async () => {
+  // G and H are written, but the connection dies before either answer. G's retry comes back
+  // CORRUPT_MESSAGE (a copy damaged on the way), H's retry is answered as the duplicate it is.
+  // H written means G is in the log. Taking G's refusal at its word, the producer sent G again,
+  // got OUT_OF_ORDER_SEQUENCE (older than what the broker remembers), bumped the epoch and wrote
+  // G a second time (seen in CI: a batch of 33 records twice in the pipelining fault test).
+  const CORRUPT_MESSAGE = 2
+  let produces = 0
+  let heldOn: FakeConnection | undefined
+  const { broker, log, cluster } = await scriptedBroker((_, connection, answer) => {
+    produces++
+    if (produces === 1) return undefined // the first batch makes the partition known
+    if (produces === 2) {
+      heldOn = connection
+      answer(0, false) // G written, its answer lost
+      return 'hold'
+    }
+    if (produces === 3) {
+      answer(0, false) // H written, its answer lost, and the connection dies
+      heldOn!.destroy()
+      return 'hold'
+    }
+    if (produces === 4) return { errorCode: CORRUPT_MESSAGE }
+    return undefined
+  })
+  const producer = new KafkaProducer(cluster, { lingerMs: 0, retryBackoffMs: 20 })
+  try {
+    await producer.send('t', { value: 'first' })
+    const g = producer.send('t', { value: 'g' })
+    await new Promise((resolve) => setImmediate(resolve))
+    const h = producer.send('t', { value: 'h' })
+    const settled = await Promise.race([
+      Promise.all([g, h]),
+      new Promise<'stuck'>((resolve) => setTimeout(() => resolve('stuck'), 5000).unref()),
+    ])
+    assert.notEqual(settled, 'stuck', `both sends complete (log: ${JSON.stringify(log, bigints)})`)
+    assert.equal(log.length, 3, `each batch written once (log: ${JSON.stringify(log, bigints)})`)
   } finally {
     await producer.close({ drop: true })
     await cluster.close()

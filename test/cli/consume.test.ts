@@ -98,20 +98,22 @@ void test('--from latest skips history and offsets start there', async () => {
   assert.equal(r.stdout, 'old2\n')
 })
 
-void test('a batch larger than what --count still wants is given back unprinted, so printed = committed', async () => {
-  topicWith('straddle', ['m0'])
-  // The first batch holds m0 alone; once it is printed five more arrive at once, and the next
-  // batch (maxBatch 3) would straddle the count of 3.
+/**
+ * A topic holding `first` alone, and a stdout that, when the first line is printed, appends
+ * `later` at once: the next batch then holds more than a `--count` of 3 still wants.
+ */
+function straddlingTopic(topic: string, first: string, later: string[]): Collector {
+  topicWith(topic, [first])
   const stdout = new Collector()
   const write = stdout.write.bind(stdout)
   let arrived = false
   stdout.write = (chunk) => {
     if (!arrived) {
       arrived = true
-      const log = state.topics.get('straddle')![0]!
-      for (const value of ['m1', 'm2', 'm3', 'm4', 'm5']) {
+      const log = state.topics.get(topic)![0]!
+      for (const value of later) {
         const offset = log.length
-        const fields = { topic: 'straddle', partition: 0, offset, id: `0:${offset}`, key: null, timestamp: 5 }
+        const fields = { topic, partition: 0, offset, id: `0:${offset}`, key: null, timestamp: 5 }
         log.push(createMessage({ ...fields, value: new TextEncoder().encode(value) }))
       }
       for (const wake of [...state.waiters]) wake()
@@ -119,6 +121,12 @@ void test('a batch larger than what --count still wants is given back unprinted,
     }
     return write(chunk)
   }
+  return stdout
+}
+
+void test('a batch larger than what --count still wants is given back unprinted, so printed = committed', async () => {
+  // m0 alone first, then the next batch (maxBatch 3) would straddle the count of 3.
+  const stdout = straddlingTopic('straddle', 'm0', ['m1', 'm2', 'm3', 'm4', 'm5'])
   const r = await runCli(['consume', 'straddle', '--group', 's', '--count', '3', ...URL], { stdout })
   assert.equal(r.code, 0, r.stderr)
   assert.equal(r.stdout, 'm0\nm1\nm2\n')
@@ -128,32 +136,7 @@ void test('a batch larger than what --count still wants is given back unprinted,
 })
 
 void test('without a group, a batch straddling --count is printed up to the count, nothing twice', async () => {
-  topicWith('straddle-nogroup', ['n0'])
-  // As above: n0 alone first, then five more at once, and --count 3 wants two of them.
-  const stdout = new Collector()
-  const write = stdout.write.bind(stdout)
-  let arrived = false
-  stdout.write = (chunk) => {
-    if (!arrived) {
-      arrived = true
-      const log = state.topics.get('straddle-nogroup')![0]!
-      for (const value of ['n1', 'n2', 'n3', 'n4', 'n5']) {
-        const offset = log.length
-        const fields = {
-          topic: 'straddle-nogroup',
-          partition: 0,
-          offset,
-          id: `0:${offset}`,
-          key: null,
-          timestamp: 5,
-        }
-        log.push(createMessage({ ...fields, value: new TextEncoder().encode(value) }))
-      }
-      for (const wake of [...state.waiters]) wake()
-      state.waiters.clear()
-    }
-    return write(chunk)
-  }
+  const stdout = straddlingTopic('straddle-nogroup', 'n0', ['n1', 'n2', 'n3', 'n4', 'n5'])
   const r = await runCli(['consume', 'straddle-nogroup', '--count', '3', ...URL], { stdout })
   assert.equal(r.code, 0, r.stderr)
   assert.equal(r.stdout, 'n0\nn1\nn2\n')

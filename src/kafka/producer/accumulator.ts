@@ -361,8 +361,7 @@ export class Accumulator {
 
   /** Every batch of the partition queued behind `batch`. */
   behind(batch: ProducerBatch): ProducerBatch[] {
-    const q = this.#queues.get(key(batch.topic, batch.partition))
-    if (!q) return []
+    const q = this.#queueOf(batch)
     const at = q.batches.indexOf(batch)
     return at < 0 ? [] : q.batches.slice(at + 1)
   }

@@ -784,12 +784,12 @@ export class KafkaProducer {
 
   /**
    * The broker refused `batch` (and no earlier attempt of it may be in the log), so it is not in
-   * the log, and neither is any newer batch of its
-   * partition sent under the same id and epoch: each went out behind it on the same connection
-   * (#produce holds back anything else), and a broker with state for us refuses a gap (before it
-   * has state, batches are not pipelined). Those whose last attempt got no answer are settled
-   * too, so an epoch bump does not wait for an answer that can no longer come. (One in flight
-   * was issued while this attempt was in flight on its connection, so after it.)
+   * the log, and neither is any newer batch of its partition sent under the same id and epoch:
+   * each went out behind it on the same connection (#produce holds back anything else), and a
+   * broker with state for us refuses a gap (before it has state, batches are not pipelined).
+   * Those whose last attempt got no answer are settled too, so an epoch bump does not wait for an
+   * answer that can no longer come. (One in flight was issued while this attempt was in flight on
+   * its connection, so after it.)
    */
   #notWrittenBehind(batch: ProducerBatch): void {
     for (const b of this.#accumulator.behind(batch)) {

@@ -4,8 +4,9 @@
 // For 100 B and 1 KiB values, each Node client in its own child process (so CPU and RSS are its
 // own): producer throughput with batching (Conduit: async sends with automatic batching, 1 ms
 // batch window like pulsar-perf's default; pulsar-flex: its explicit sendBatch of 100, 8 in
-// flight), publish latency p50/p99 at a fixed rate, and consumer throughput reading back (and
-// acknowledging) everything produced. The table ends with Conduit's ratios to the others.
+// flight), publish latency p50/p99 at a fixed rate (each client sending one message at a time,
+// without batching), and consumer throughput reading back (and acknowledging) everything
+// produced. The table ends with Conduit's ratios to the others.
 //
 // Broker: CONDUIT_PULSAR_URL, else the shared dev broker
 // (`npm run brokers -- up pulsar`). Knobs: BENCH_SECONDS (default 5 per phase), BENCH_RATE
@@ -64,6 +65,9 @@ async function conduitAdapter(url: string, topic: string): Promise<Adapter> {
     maxPendingMessages: 20_000,
     sendTimeoutMs: 0,
   })
+  // The latency phase sends one message at a time, as pulsar-flex's sendMessage does: a batch
+  // window would only add its delay to every send, so this producer does not batch.
+  const single = await PulsarProducer.create(client, { topic, batching: false, sendTimeoutMs: 0 })
   let consumer!: PulsarConsumer
   return {
     async produceFor(ms, value) {
@@ -101,7 +105,7 @@ async function conduitAdapter(url: string, topic: string): Promise<Adapter> {
       return acked
     },
     async sendOne(value) {
-      await producer.send({ value })
+      await single.send({ value })
     },
     async subscribe() {
       consumer = await PulsarConsumer.create(client, {
@@ -127,6 +131,7 @@ async function conduitAdapter(url: string, topic: string): Promise<Adapter> {
     },
     async close() {
       await producer.close()
+      await single.close()
       await client.close()
     },
   }

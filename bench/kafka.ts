@@ -8,11 +8,12 @@
 //
 // Broker: CONDUIT_KAFKA_URL, else the shared dev broker (`npm run brokers -- up kafka`).
 // Knobs: BENCH_SECONDS (default 5 per phase), BENCH_RATE (default 2000 msg/s for latency),
-// BENCH_REPS (default 3): every client runs that many times, one at a time and alternating with
-// the others (so a noisy minute on a shared machine hits every client), and the table shows the
-// median of each figure. BENCH_SIZES (default "100,1024") picks the value sizes; BENCH_JAVA=0
-// leaves out the Java reference run; BENCH_CHECK_CRCS=1 makes Conduit's consumer verify batch
-// CRCs, which the other Node clients do not do.
+// BENCH_SETTLE_MS (default 3000: the pause, after a sync, between the batched burst and the
+// awaited sends), BENCH_REPS (default 3): every client runs that many times, one at a time and
+// alternating with the others (so a noisy minute on a shared machine hits every client), and the
+// table shows the median of each figure. BENCH_SIZES (default "100,1024") picks the value sizes;
+// BENCH_JAVA=0 leaves out the Java reference run; BENCH_CHECK_CRCS=1 makes Conduit's consumer
+// verify batch CRCs, which the other Node clients do not do.
 
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -22,6 +23,7 @@ import { KafkaProducer } from '../src/kafka/producer/producer.ts'
 import { runChildJson } from './support/child.ts'
 import { latencyAtRate } from './support/fixed-rate.ts'
 import { startUsageMeter } from './support/process-usage.ts'
+import { settleAfterBurst } from './support/settle.ts'
 import { fmt, medianRow, printTable, ratio } from './support/table.ts'
 
 type ClientName = 'conduit' | 'kafkajs' | 'platformatic'
@@ -40,6 +42,7 @@ interface Result {
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5)
 const rate = Number(process.env.BENCH_RATE ?? 2000)
+const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 3000)
 const PARTITIONS = 3
 const BATCH = 100
 const IN_FLIGHT = 8
@@ -203,9 +206,10 @@ async function runChild(client: ClientName, size: number, url: string, topic: st
   const batchedMsgs = (batches * BATCH) / ((performance.now() - t) / 1000)
   produced += batches * BATCH
 
-  // 2. Awaited one-at-a-time sends.
+  // 2. Awaited one-at-a-time sends, once the burst above is on disk.
+  await settleAfterBurst(SETTLE_MS)
   let singles = 0
-  end = Date.now() + (seconds * 1000) / 2
+  end = Date.now() + seconds * 1000
   t = performance.now()
   while (Date.now() < end) {
     await adapter.sendOne(value, keys[singles % BATCH]!)

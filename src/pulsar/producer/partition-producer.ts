@@ -90,6 +90,8 @@ export class PartitionProducer implements ConnectionListener {
   #batch: Queued[] = []
   #batchBytes = 0
   #batchTimer: ReturnType<typeof setTimeout> | undefined
+  /** Set instead of #batchTimer when the batch was opened while the producer held nothing else. */
+  #batchImmediate: ReturnType<typeof setImmediate> | undefined
   #pendingCount = 0
   readonly #slotWaiters: Array<() => void> = []
   #flushWaiters: Array<() => void> = []
@@ -205,8 +207,14 @@ export class PartitionProducer implements ConnectionListener {
     this.#batch.push(queued)
     this.#batchBytes += size
     if (this.#batch.length >= (this.#opts.batchingMaxMessages ?? 1000)) this.#flushBatch()
-    else if (!this.#batchTimer) {
-      this.#batchTimer = setTimeout(() => this.#flushBatch(), this.#opts.batchingMaxDelayMs ?? 10)
+    else if (this.#batchTimer === undefined && this.#batchImmediate === undefined) {
+      // This message opened the batch. If the producer holds no other message (none queued, none
+      // awaiting a receipt), no traffic is building up for the batch to gather: waiting out the
+      // delay would only add it to this message's latency (an awaited send in a loop would take
+      // batchingMaxDelayMs each). The batch then goes out when this turn of the event loop ends,
+      // with every message sent during the turn. Otherwise it waits, as configured, for more.
+      if (this.#pendingCount === 1) this.#batchImmediate = setImmediate(() => this.#flushBatch())
+      else this.#batchTimer = setTimeout(() => this.#flushBatch(), this.#opts.batchingMaxDelayMs ?? 10)
     }
     return promise
   }
@@ -225,10 +233,7 @@ export class PartitionProducer implements ConnectionListener {
 
   /** Sends the open batch now. */
   #flushBatch(): void {
-    if (this.#batchTimer) {
-      clearTimeout(this.#batchTimer)
-      this.#batchTimer = undefined
-    }
+    this.#cancelBatchTimers()
     if (this.#batch.length === 0) return
     const items = this.#batch
     this.#batch = []
@@ -237,6 +242,13 @@ export class PartitionProducer implements ConnectionListener {
       if (group.length === 1) this.#schedule(() => this.#sendSingle(group[0]!))
       else this.#schedule(() => this.#sendBatch(group))
     }
+  }
+
+  #cancelBatchTimers(): void {
+    clearTimeout(this.#batchTimer)
+    clearImmediate(this.#batchImmediate)
+    this.#batchTimer = undefined
+    this.#batchImmediate = undefined
   }
 
   #schedule(task: () => Promise<void>): void {
@@ -485,7 +497,7 @@ export class PartitionProducer implements ConnectionListener {
 
   #teardown(err: Error): number {
     if (this.#timeoutTimer) clearInterval(this.#timeoutTimer)
-    if (this.#batchTimer) clearTimeout(this.#batchTimer)
+    this.#cancelBatchTimers()
     let dropped = 0
     for (const q of this.#batch.splice(0)) {
       dropped++

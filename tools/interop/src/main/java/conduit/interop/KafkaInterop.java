@@ -116,6 +116,8 @@ final class KafkaInterop implements Interop {
     int count = options.count();
     long deadline = System.currentTimeMillis() + options.timeoutMs();
     int seen = 0;
+    int emptyPolls = 0;
+    Map<TopicPartition, Long> starts = new LinkedHashMap<>();
     try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props)) {
       if (group != null) {
         consumer.subscribe(List.of(topic));
@@ -124,16 +126,24 @@ final class KafkaInterop implements Interop {
         consumer.assign(partitions);
         if (options.fromEarliest()) consumer.seekToBeginning(partitions);
         else consumer.seekToEnd(partitions);
+        // Resolves the seek now, and keeps where it landed for a stall report: a consumer that
+        // reads nothing could have started past the records or skipped them.
+        for (TopicPartition tp : partitions) starts.put(tp, consumer.position(tp, Duration.ofSeconds(30)));
       }
       while (seen < count && System.currentTimeMillis() < deadline) {
-        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+        var records = consumer.poll(Duration.ofMillis(200));
+        if (records.isEmpty()) emptyPolls++;
+        for (ConsumerRecord<String, byte[]> r : records) {
           Map<String, String> headers = new LinkedHashMap<>();
           for (Header h : r.headers()) headers.put(h.key(), new String(h.value(), StandardCharsets.UTF_8));
           JsonOut.print(JsonOut.message(r.topic(), r.partition(), r.offset(), r.key(), r.value(), headers, r.timestamp()));
           if (++seen >= count) break;
         }
       }
-      if (seen < count) describeStall(consumer);
+      if (seen < count) {
+        System.err.println("stalled: " + seen + " records after " + emptyPolls + " empty polls; started at " + starts);
+        describeStall(consumer);
+      }
       if (seen > 0 && group != null) consumer.commitSync();
     }
     return seen >= count ? 0 : 2;
@@ -160,10 +170,12 @@ final class KafkaInterop implements Interop {
       var assignment = consumer.assignment();
       System.err.println("stalled: assignment " + assignment);
       if (assignment.isEmpty()) return;
+      var beginnings = consumer.beginningOffsets(assignment, Duration.ofSeconds(5));
       var ends = consumer.endOffsets(assignment, Duration.ofSeconds(5));
       for (TopicPartition tp : assignment) {
         System.err.println(
-            "stalled: " + tp + " position " + consumer.position(tp, Duration.ofSeconds(5)) + " end " + ends.get(tp));
+            "stalled: " + tp + " position " + consumer.position(tp, Duration.ofSeconds(5)) + " beginning "
+                + beginnings.get(tp) + " end " + ends.get(tp));
       }
     } catch (RuntimeException e) {
       System.err.println("stalled: could not describe the consumer: " + e);

@@ -6,11 +6,12 @@
 // upkeep, garbage collection) finish too.
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
+import { sleep } from '../../src/core/backoff.ts'
 
 const run = promisify(execFile)
 
 /** Flushes the machine's dirty pages to disk, then waits `pauseMs`. */
 export async function settleAfterBurst(pauseMs: number): Promise<void> {
   await run('sync')
-  await new Promise((resolve) => setTimeout(resolve, pauseMs))
+  await sleep(pauseMs)
 }

@@ -1,4 +1,4 @@
-// Public entry: connect(), the contract types, the errors. Importing `conduit` registers every
+// Public entry: connect(), the contract types, the errors. Importing `conduit-mq` registers every
 // built-in scheme; network drivers are imported only when a URL of theirs is first used.
 
 import { registerDriver } from './core/registry.ts'

@@ -145,3 +145,46 @@ export class LockedError extends ConduitError {
     super('CONDUIT_LOCKED', message, { retriable: true, ...details })
   }
 }
+
+/**
+ * The operating system refused a file operation of the durable embedded broker: a full disk
+ * (`ENOSPC`, retriable: it may succeed once space returns), a permission (`EACCES`, `EPERM`), a
+ * path that is a directory or not one (`EISDIR`, `ENOTDIR`), an I/O error (`EIO`). Carries the
+ * path, the system error code and a hint saying what to do.
+ */
+export class StorageError extends ConduitError {
+  static override readonly kind: string = 'StorageError'
+  /** The file or directory the operation was on. */
+  readonly path: string
+  /** The system error code, such as `ENOSPC`, or `undefined` when the failure was not the OS's. */
+  readonly systemCode: string | undefined
+  /** What the user can do about it. */
+  readonly hint: string
+  constructor(
+    message: string,
+    details: ErrorDetails & { path: string; systemCode?: string; hint: string },
+  ) {
+    super('CONDUIT_STORAGE', message, details)
+    this.path = details.path
+    this.systemCode = details.systemCode
+    this.hint = details.hint
+  }
+}
+
+/**
+ * A file of the durable embedded broker exists but cannot be trusted: it fails its checksum, does
+ * not parse, or contradicts the log. Conduit never deletes or skips such data by itself; the error
+ * names the file and the repair to run.
+ */
+export class CorruptDataError extends ConduitError {
+  static override readonly kind: string = 'CorruptDataError'
+  /** The damaged file. */
+  readonly path: string
+  /** What the user can run or do to repair it. */
+  readonly hint: string
+  constructor(message: string, details: ErrorDetails & { path: string; hint: string }) {
+    super('CONDUIT_CORRUPT_DATA', message, { retriable: false, ...details })
+    this.path = details.path
+    this.hint = details.hint
+  }
+}

@@ -1,4 +1,4 @@
-// `conduit/kafka`: the Kafka driver (kafka://, kafka+ssl://) and the native Kafka API.
+// `conduit-mq/kafka`: the Kafka driver (kafka://, kafka+ssl://) and the native Kafka API.
 
 import type { Broker, ConnectOptions, Driver } from '../core/contract.ts'
 import { KafkaBroker } from './broker.ts'

@@ -1,4 +1,4 @@
-// `conduit/memory`: the embedded broker, for `memory:` and `file:<dir>` URLs. See config.ts for the
+// `conduit-mq/memory`: the embedded broker, for `memory:` and `file:<dir>` URLs. See config.ts for the
 // URL forms and options, producer.ts and consumer.ts for the delivery semantics, file/store.ts for
 // what "acknowledged" means on disk.
 

@@ -1,4 +1,4 @@
-// `conduit/pulsar-ws`: Apache Pulsar through its WebSocket API, for places where only the web
+// `conduit-mq/pulsar-ws`: Apache Pulsar through its WebSocket API, for places where only the web
 // service port is reachable. `pulsarWsDriver` plugs into connect() for ws:// and wss:// URLs (the
 // web service base, e.g. ws://127.0.0.1:8080); the native API — producers with every server-side
 // option, consumers, readers, the handler form, ad-hoc produce, the registry — is exported for

@@ -1,4 +1,4 @@
-// `conduit/pulsar`: the Pulsar binary-protocol driver. `pulsarDriver` plugs into connect() for
+// `conduit-mq/pulsar`: the Pulsar binary-protocol driver. `pulsarDriver` plugs into connect() for
 // pulsar:// and pulsar+ssl:// URLs; the native API (client, producer, consumer, reader, admin) is
 // exported for everything the common contract does not cover.
 //

@@ -1,4 +1,4 @@
-// `conduit/rocketmq`: the RocketMQ remoting-protocol driver. `connect('rocketmq://h:p;h2:p2')`
+// `conduit-mq/rocketmq`: the RocketMQ remoting-protocol driver. `connect('rocketmq://h:p;h2:p2')`
 // gives the common-contract Broker; the native API (client, producer, transactional producer,
 // push consumer, admin) is exported for everything RocketMQ-specific.
 

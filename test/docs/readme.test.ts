@@ -15,11 +15,11 @@ void test('the README API example runs and prints what it sent', () => {
   const section = readme.slice(readme.indexOf('## The common API'))
   const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1]
   assert.ok(code, 'README has a ```ts block under "The common API"')
-  assert.match(code, /from 'conduit'/)
+  assert.match(code, /from 'conduit-mq'/)
   const dir = mkdtempSync(join(tmpdir(), 'conduit-readme-'))
   try {
     const file = join(dir, 'example.ts')
-    writeFileSync(file, code.replace(/from 'conduit'/g, `from ${JSON.stringify(entry)}`))
+    writeFileSync(file, code.replace(/from 'conduit-mq'/g, `from ${JSON.stringify(entry)}`))
     const run = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 30_000 })
     assert.equal(run.status, 0, run.stderr)
     assert.match(run.stdout, /^stored at partition \d, offset 0\n/)

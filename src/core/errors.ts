@@ -160,10 +160,7 @@ export class StorageError extends ConduitError {
   readonly systemCode: string | undefined
   /** What the user can do about it. */
   readonly hint: string
-  constructor(
-    message: string,
-    details: ErrorDetails & { path: string; systemCode?: string; hint: string },
-  ) {
+  constructor(message: string, details: ErrorDetails & { path: string; systemCode?: string; hint: string }) {
     super('CONDUIT_STORAGE', message, details)
     this.path = details.path
     this.systemCode = details.systemCode

@@ -1,5 +1,11 @@
 #!/usr/bin/env node
-// The published entry point runs the compiled CLI; in a checkout use `npm run conduit -- …`.
-import { runProcess } from '../dist/cli/main.js'
+// The `conduit` command. Installed from npm, the package has only the compiled dist/. In a checkout
+// of the repository the sources are here, and they are what runs (Node strips their types), so
+// `npx conduit` works right after `npm ci`, with no build step and never from a stale dist/.
+import { existsSync } from 'node:fs'
+
+const sources = new URL('../src/cli/main.ts', import.meta.url)
+const entry = existsSync(sources) ? sources : new URL('../dist/cli/main.js', import.meta.url)
+const { runProcess } = await import(entry.href)
 
 await runProcess(process.argv.slice(2))

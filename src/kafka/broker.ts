@@ -194,7 +194,13 @@ class KafkaContractConsumer implements Consumer {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Batch> {
-    yield* this.#consumer
+    try {
+      yield* this.#consumer
+    } finally {
+      // Leaving a for-await loop early (break, return, throw) closes the consumer, as with a
+      // stream; a batch neither acked nor nacked goes back to the group (its offset is uncommitted).
+      await this.close()
+    }
   }
 
   run(options: RunOptions): Promise<void> {

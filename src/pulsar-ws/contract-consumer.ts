@@ -87,8 +87,14 @@ export class ContractConsumer implements Consumer {
     for (const c of consumers) c.onDisconnect(() => this.#lanes.drop(false))
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<Batch> {
-    return this.#lanes.batches()
+  async *[Symbol.asyncIterator](): AsyncIterator<Batch> {
+    try {
+      yield* this.#lanes.batches()
+    } finally {
+      // Leaving a for-await loop early closes the consumer, as with a stream; the broker redelivers
+      // what was neither acked nor nacked to the subscription's other (or next) consumers.
+      await this.close()
+    }
   }
 
   run(options: RunOptions): Promise<void> {

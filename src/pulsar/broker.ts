@@ -105,8 +105,14 @@ class ContractConsumer implements Consumer {
     )
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<Batch> {
-    return this.#lanes.batches()
+  async *[Symbol.asyncIterator](): AsyncIterator<Batch> {
+    try {
+      yield* this.#lanes.batches()
+    } finally {
+      // Leaving a for-await loop early closes the consumer, as with a stream; the broker redelivers
+      // what was neither acked nor nacked to the subscription's other (or next) consumers.
+      await this.close()
+    }
   }
 
   run(options: RunOptions): Promise<void> {

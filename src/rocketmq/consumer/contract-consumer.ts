@@ -108,7 +108,12 @@ export class ContractConsumer implements Consumer {
         const batch = await this.#native.next()
         return batch ? { value: this.#wrap(batch), done: false } : { value: undefined, done: true }
       },
-      return: async () => ({ value: undefined, done: true }),
+      // Leaving a for-await loop early closes the consumer, as with a stream; what was neither
+      // acked nor nacked is not committed, so the group consumes it again.
+      return: async () => {
+        await this.close()
+        return { value: undefined, done: true }
+      },
     }
   }
 

@@ -1,6 +1,7 @@
 // Closing: a producer closed with drop removes exactly its own pending messages (and reports how
 // many); a producer closed mid-publish loses nothing it acknowledged and drains what it accepted;
-// closing consumers, producers and the connection all at once neither hangs nor loses acked data.
+// closing consumers, producers and the connection all at once neither hangs nor loses acked data;
+// leaving a for-await loop over a consumer early closes it and gives its unacked batch back.
 
 import assert from 'node:assert/strict'
 import { ClosedError } from '../../core/errors.ts'
@@ -167,6 +168,41 @@ async function concurrentClose(s: Scenario): Promise<void> {
   assert.deepEqual(missing(expected, keysOf(got.all)), [])
 }
 
+async function breakClosesAndGivesBack(s: Scenario): Promise<void> {
+  const broker = await s.connect()
+  const topic = await s.topic(broker, 1)
+  const producer = await s.producer(broker, topic)
+  const count = 3
+  await within(
+    producer.send(
+      Array.from({ length: count }, (_, seq) => ({ key: 'same', value: payload(s.tag, 0, seq) })),
+    ),
+    s.waitMs,
+    'send([...])',
+  )
+  const group = s.name('group')
+  const consumer = await within(broker.consumer({ topic, group, from: 'earliest' }), s.waitMs, 'consumer()')
+  let held = 0
+  await within(
+    (async () => {
+      for await (const batch of consumer) {
+        held = batch.messages.length
+        break // neither acked nor nacked
+      }
+    })(),
+    s.waitMs,
+    'the first batch, then break',
+  )
+  assert.ok(held > 0, 'the loop saw a batch before breaking')
+  // The loop's end closed the consumer: iterating it again ends at once.
+  const again = await within(consumer[Symbol.asyncIterator]().next(), s.waitMs, 'next() after break')
+  assert.equal(again.done, true, 'a consumer left by break is closed')
+  // The batch it held goes back to the group: the group's next consumer gets every message.
+  const next = await s.consumer(broker, { topic, group })
+  await pumpUntilComplete(s, [next], expectedKeys(1, count), 'after break', { ownTagOnly: s.tag })
+  s.diagnostic(`the batch held at break had ${held} of ${count} messages`)
+}
+
 export const closingScenarios: ScenarioModule = (caps) => [
   {
     name: 'close with drop removes exactly the producer’s pending messages',
@@ -175,4 +211,9 @@ export const closingScenarios: ScenarioModule = (caps) => [
   },
   { name: 'closing a producer mid-publish loses nothing acknowledged', run: closeMidPublish },
   { name: 'concurrent close', run: concurrentClose },
+  {
+    name: 'break out of for await closes the consumer and gives its unacked batch back',
+    run: breakClosesAndGivesBack,
+    notApplicable: caps.groups ? undefined : 'capabilities.groups is false',
+  },
 ]

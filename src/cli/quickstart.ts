@@ -125,16 +125,10 @@ async function tour(ctx: CommandContext, broker: Broker, topic: string, group: s
   await say(lagTable(await broker.admin.describeGroup(group)))
 }
 
-/**
- * How the user runs the CLI: from a source checkout (this file is .ts) the package's own bin is
- * not linked, and `npx conduit` would fetch some other package from the registry.
- */
-function conduitCommand(): string {
-  return import.meta.url.endsWith('.ts') ? 'npm run -s conduit --' : 'npx conduit'
-}
-
 function nextSteps(): string {
-  const conduit = conduitCommand()
+  // `npx conduit` finds the installed package's bin, and in a checkout of this repository the
+  // repository's own (bin/conduit.js runs the sources there).
+  const conduit = 'npx conduit'
   return `5. What to try next
 
    The same commands work on every broker; they default to the durable embedded broker in ./.conduit:

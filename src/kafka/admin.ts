@@ -144,7 +144,7 @@ export class KafkaAdmin implements Admin {
         }
       }),
     )
-    for (const n of names) this.#cluster.topics.delete(n)
+    for (const n of names) this.#cluster.forget(n)
   }
 
   async listTopics(options: { internal?: boolean } = {}): Promise<string[]> {
@@ -157,8 +157,7 @@ export class KafkaAdmin implements Admin {
 
   async describeTopic(name: string): Promise<TopicDescription> {
     checkTopicName(name)
-    await this.#cluster.refreshMetadata([name])
-    const info = await this.#cluster.topic(name)
+    const info = await this.#cluster.topic(name, undefined, { failIfMissing: true })
     const queries = info.partitions.map((p) => ({ topic: name, partition: p.partition }))
     const [earliest, latest, configs] = await Promise.all([
       listOffsets(

@@ -17,10 +17,19 @@
 //   traffic through a fault proxy with it).
 
 import { Backoff } from '../core/backoff.ts'
-import { ClosedError, ConduitError, ConfigError, ConnectionError, TimeoutError } from '../core/errors.ts'
+import {
+  BrokerError,
+  ClosedError,
+  ConduitError,
+  ConfigError,
+  ConnectionError,
+  TimeoutError,
+} from '../core/errors.ts'
 import { sleep } from '../core/backoff.ts'
 import { KafkaConnection, type KafkaConnectionOptions } from './connection.ts'
-import { ApiKey, kafkaError, kafkaErrorInfo } from './protocol/index.ts'
+import { ApiKey, KafkaErrors, kafkaError, kafkaErrorInfo } from './protocol/index.ts'
+
+const UNKNOWN_TOPIC_OR_PARTITION = KafkaErrors.UNKNOWN_TOPIC_OR_PARTITION
 import type { SaslMechanism } from './sasl/mechanism.ts'
 
 export interface BrokerAddress {
@@ -52,8 +61,18 @@ export interface ClusterOptions {
   /** Cool-down after a connection to a node died: starts here, doubles, capped at reconnectMaxMs. */
   reconnectInitialMs: number
   reconnectMaxMs: number
-  /** Whether Metadata may create a missing topic (broker's auto.create.topics.enable permitting). */
+  /**
+   * Whether a producer's Metadata request may create a missing topic (the broker's
+   * auto.create.topics.enable permitting). Admin, consumer and background refreshes never do.
+   */
   allowAutoTopicCreation: boolean
+}
+
+export interface TopicLookupOptions {
+  /** Ask the broker to create the topic when it is missing (a producer's lookup only). */
+  autoCreate?: boolean
+  /** A missing topic fails at once instead of being waited for (admin lookups). */
+  failIfMissing?: boolean
 }
 
 export interface BrokerInfo {
@@ -288,7 +307,9 @@ export class KafkaCluster {
     const run = this.withAnyConnection('admin', async (conn) => {
       const res = await conn.request(ApiKey.Metadata, {
         topics: wanted === null ? null : wanted.map((name) => ({ name })),
-        allowAutoTopicCreation: this.options.allowAutoTopicCreation,
+        // A refresh never creates: a topic deleted meanwhile must stay deleted (Kafka's
+        // auto.create.topics.enable defaults to true, and every interested topic is asked for here).
+        allowAutoTopicCreation: false,
         includeTopicAuthorizedOperations: false,
       })
       this.#applyMetadata(res, wanted === null)
@@ -324,8 +345,10 @@ export class KafkaCluster {
     }
     for (const t of res.topics) {
       if (t.errorCode !== 0) {
-        // A topic the broker does not know (any more) is dropped; it is looked up again on use.
+        // A topic the broker does not know (any more) is dropped, and leaves the interest set so
+        // later refreshes stop asking for it; a producer or consumer using it looks it up again.
         this.topics.delete(t.name)
+        if (t.errorCode === UNKNOWN_TOPIC_OR_PARTITION) this.#interest.delete(t.name)
         continue
       }
       const partitions: PartitionInfo[] = []
@@ -357,7 +380,11 @@ export class KafkaCluster {
    * Metadata of one topic; fetched when unknown. Throws the broker's error (retriable
    * UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE while a new topic settles) after `timeoutMs`.
    */
-  async topic(name: string, timeoutMs = this.options.requestTimeoutMs): Promise<TopicInfo> {
+  async topic(
+    name: string,
+    timeoutMs = this.options.requestTimeoutMs,
+    lookup: TopicLookupOptions = {},
+  ): Promise<TopicInfo> {
     this.#interest.add(name)
     const known = this.topics.get(name)
     if (known && known.partitions.length > 0) return known
@@ -369,7 +396,7 @@ export class KafkaCluster {
         await this.withAnyConnection('admin', async (conn) => {
           const res = await conn.request(ApiKey.Metadata, {
             topics: [{ name }],
-            allowAutoTopicCreation: this.options.allowAutoTopicCreation,
+            allowAutoTopicCreation: lookup.autoCreate === true,
             includeTopicAuthorizedOperations: false,
           })
           this.#applyMetadata(
@@ -386,6 +413,14 @@ export class KafkaCluster {
       if (found && found.partitions.length > 0 && found.partitions.every((p) => p.leader >= 0)) return found
       const retriable = !error || (error instanceof ConduitError && error.retriable)
       if (!retriable) throw error!
+      if (
+        lookup.failIfMissing &&
+        error instanceof BrokerError &&
+        error.brokerCode === UNKNOWN_TOPIC_OR_PARTITION
+      ) {
+        this.#interest.delete(name)
+        throw error
+      }
       if (Date.now() + 50 > deadline) {
         if (found && found.partitions.length > 0) return found
         throw (
@@ -394,6 +429,12 @@ export class KafkaCluster {
       }
       await sleep(Math.min(backoff.next(), Math.max(0, deadline - Date.now())))
     }
+  }
+
+  /** Forgets a topic (after deleting it): no later refresh asks for it until someone uses it again. */
+  forget(name: string): void {
+    this.topics.delete(name)
+    this.#interest.delete(name)
   }
 
   /** Leader node of a partition from the cached metadata, or -1 when unknown/leaderless. */

@@ -341,11 +341,13 @@ export class KafkaConnection {
           requestId: correlationId,
         })
       }
+      const timeoutMs = options.timeoutMs ?? this.#opts.requestTimeoutMs
       if (options.expectResponse === false) {
-        if (!socket.write(frame)) await socket.waitWritable()
+        // No response to wait for, but the write itself has the request's deadline: a broker that
+        // stopped reading would otherwise hold this call (and its slot) forever.
+        if (!socket.write(frame)) await this.#drainWithin(socket, timeoutMs, apiName(apiKey))
         return undefined as ResponseOf<K>
       }
-      const timeoutMs = options.timeoutMs ?? this.#opts.requestTimeoutMs
       const deadline = timeoutMs > 0 && Number.isFinite(timeoutMs) ? performance.now() + timeoutMs : Infinity
       // Written before the response is registered: a write that throws (the socket died an instant
       // ago) leaves nothing behind, and no response can arrive before this call returns.
@@ -354,14 +356,14 @@ export class KafkaConnection {
       // No timer per request: one timer per connection, armed for the earliest deadline.
       const response = this.#pending.register(correlationId, { timeoutMs: Infinity, what: apiName(apiKey) })
       if (deadline < this.#timeoutAt) this.#armTimeouts(deadline)
-      if (!drained) {
-        // The connection may die while we wait for the socket to drain, before `response` is
-        // awaited below: mark it handled now so that is not an unhandled rejection.
-        response.catch(() => undefined)
-        // Backpressure: wait for the socket to drain before the slot is freed for the next write.
-        await socket.waitWritable().catch(() => undefined)
-      }
       try {
+        if (!drained) {
+          // Backpressure: wait for the socket to drain before the slot is freed for the next
+          // write — but never past the request's deadline. A broker that stops reading never
+          // drains the socket; the deadline armed above rejects `response` with a TimeoutError,
+          // which ends this wait too and (below) closes the connection.
+          await Promise.race([socket.waitWritable().catch(() => undefined), response])
+        }
         const body = (await response) as ResponseOf<K>
         if (channels.requestEnd.hasSubscribers) {
           channels.requestEnd.publish({
@@ -390,6 +392,30 @@ export class KafkaConnection {
       }
     } finally {
       this.#releaseSlot()
+    }
+  }
+
+  /** Waits for the socket to drain; past `timeoutMs` the connection is closed with a TimeoutError. */
+  async #drainWithin(
+    socket: { waitWritable(): Promise<void> },
+    timeoutMs: number,
+    what: string,
+  ): Promise<void> {
+    if (!(timeoutMs > 0 && Number.isFinite(timeoutMs))) return socket.waitWritable()
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const expired = new Promise<'expired'>(
+      (resolve) => (timer = setTimeout(() => resolve('expired'), timeoutMs)),
+    )
+    try {
+      if ((await Promise.race([socket.waitWritable(), expired])) === 'expired') {
+        const error = new TimeoutError(
+          `${what} to broker ${this.nodeId} (${this.address}) could not be written within ${timeoutMs} ms: the broker stopped reading`,
+        )
+        this.destroy(error)
+        throw error
+      }
+    } finally {
+      clearTimeout(timer)
     }
   }
 

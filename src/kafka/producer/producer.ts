@@ -42,7 +42,7 @@ import {
   MessageTooLargeError,
   TimeoutError,
 } from '../../core/errors.ts'
-import type { KafkaCluster, TopicInfo } from '../cluster.ts'
+import type { KafkaCluster, TopicInfo, TopicLookupOptions } from '../cluster.ts'
 import {
   ApiKey,
   encodeRecordBatch,
@@ -106,6 +106,8 @@ interface Prepared {
 export class KafkaProducer {
   readonly config: ResolvedProducerConfig
   readonly #cluster: KafkaCluster
+  /** The producer's own lookups may create a missing topic when the client allows it. */
+  readonly #autoCreate: TopicLookupOptions
   readonly #accumulator: Accumulator
   readonly #budget: BufferBudget
   readonly #partitioner: Partitioner
@@ -128,6 +130,7 @@ export class KafkaProducer {
   constructor(cluster: KafkaCluster, config: KafkaProducerConfig = {}) {
     this.config = resolveProducerConfig(config)
     this.#cluster = cluster
+    this.#autoCreate = { autoCreate: cluster.options.allowAutoTopicCreation }
     this.#accumulator = new Accumulator({
       batchSize: this.config.batchSize,
       lingerMs: this.config.lingerMs,
@@ -268,13 +271,13 @@ export class KafkaProducer {
 
   /** Loads a topic's metadata so trySend can route to it. */
   async prepareTopic(topic: string): Promise<void> {
-    await this.#cluster.topic(topic)
+    await this.#cluster.topic(topic, undefined, this.#autoCreate)
   }
 
   async #prepare(topic: string, record: ProducerRecord, admitted = false) {
     if (this.#closed && !admitted) throw new ClosedError('producer is closed')
     if (typeof topic !== 'string' || topic === '') throw new ConfigError('topic must be a non-empty string')
-    const info = await this.#cluster.topic(topic)
+    const info = await this.#cluster.topic(topic, undefined, this.#autoCreate)
     return this.#prepareWith(info, record, admitted)
   }
 

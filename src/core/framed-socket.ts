@@ -5,7 +5,7 @@
 
 import net from 'node:net'
 import tls from 'node:tls'
-import { ConduitError, ConnectionError } from './errors.ts'
+import { ConduitError, ConnectionError, TimeoutError } from './errors.ts'
 import { FrameDecoder } from './frame-decoder.ts'
 
 export { frameWithLength } from './frame-decoder.ts'
@@ -170,8 +170,12 @@ export class FramedSocket {
     return ok && !this.#socket.writableNeedDrain
   }
 
-  /** Resolves once the socket buffer drained; rejects if the connection closes first. */
-  waitWritable(): Promise<void> {
+  /**
+   * Resolves once the socket buffer drained; rejects if the connection closes first. With
+   * `timeoutMs`, a peer that stops reading cannot hold the caller forever: past it the connection
+   * is destroyed (what was written has an unknown fate) and this rejects with a TimeoutError.
+   */
+  waitWritable(timeoutMs?: number, what = 'write'): Promise<void> {
     if (this.#closed) {
       return Promise.reject(
         new ConnectionError(`connection to ${this.remoteAddress} is closed`, { cause: this.#closeError }),
@@ -179,16 +183,32 @@ export class FramedSocket {
     }
     if (!this.#socket.writableNeedDrain) return Promise.resolve()
     return new Promise<void>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined
       const onDrain = (): void => {
+        clearTimeout(timer)
         this.#socket.off('close', onClose)
         resolve()
       }
       const onClose = (): void => {
+        clearTimeout(timer)
         this.#socket.off('drain', onDrain)
-        reject(new ConnectionError(`connection to ${this.remoteAddress} closed while waiting to write`))
+        reject(
+          this.#failure instanceof TimeoutError
+            ? this.#failure
+            : new ConnectionError(`connection to ${this.remoteAddress} closed while waiting to write`),
+        )
       }
       this.#socket.once('drain', onDrain)
       this.#socket.once('close', onClose)
+      if (timeoutMs !== undefined && timeoutMs > 0 && Number.isFinite(timeoutMs)) {
+        timer = setTimeout(() => {
+          this.destroy(
+            new TimeoutError(
+              `${what} to ${this.remoteAddress} could not be written within ${timeoutMs} ms: the peer stopped reading`,
+            ),
+          )
+        }, timeoutMs)
+      }
     })
   }
 

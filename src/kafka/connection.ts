@@ -345,7 +345,7 @@ export class KafkaConnection {
       if (options.expectResponse === false) {
         // No response to wait for, but the write itself has the request's deadline: a broker that
         // stopped reading would otherwise hold this call (and its slot) forever.
-        if (!socket.write(frame)) await this.#drainWithin(socket, timeoutMs, apiName(apiKey))
+        if (!socket.write(frame)) await socket.waitWritable(timeoutMs, `${apiName(apiKey)} v${version}`)
         return undefined as ResponseOf<K>
       }
       const deadline = timeoutMs > 0 && Number.isFinite(timeoutMs) ? performance.now() + timeoutMs : Infinity
@@ -392,30 +392,6 @@ export class KafkaConnection {
       }
     } finally {
       this.#releaseSlot()
-    }
-  }
-
-  /** Waits for the socket to drain; past `timeoutMs` the connection is closed with a TimeoutError. */
-  async #drainWithin(
-    socket: { waitWritable(): Promise<void> },
-    timeoutMs: number,
-    what: string,
-  ): Promise<void> {
-    if (!(timeoutMs > 0 && Number.isFinite(timeoutMs))) return socket.waitWritable()
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const expired = new Promise<'expired'>(
-      (resolve) => (timer = setTimeout(() => resolve('expired'), timeoutMs)),
-    )
-    try {
-      if ((await Promise.race([socket.waitWritable(), expired])) === 'expired') {
-        const error = new TimeoutError(
-          `${what} to broker ${this.nodeId} (${this.address}) could not be written within ${timeoutMs} ms: the broker stopped reading`,
-        )
-        this.destroy(error)
-        throw error
-      }
-    } finally {
-      clearTimeout(timer)
     }
   }
 

@@ -284,8 +284,10 @@ export class RemotingConnection {
     const socket = await this.ensureConnected()
     cmd.opaque = this.#nextOpaque()
     cmd.flag |= CommandFlag.ONEWAY
-    // Oneway callers (offset updates, heartbeats in bulk) would otherwise fill memory unbounded.
-    if (!this.#writeCommand(cmd)) await socket.waitWritable()
+    // Oneway callers (offset updates, heartbeats in bulk) would otherwise fill memory unbounded;
+    // a broker that stops reading fails the wait at the request timeout and closes the socket.
+    if (!this.#writeCommand(cmd))
+      await socket.waitWritable(this.#opts.requestTimeoutMs ?? 3000, `oneway request ${cmd.code}`)
   }
 
   /** Writes a response to a broker request outside the onRequest flow. */

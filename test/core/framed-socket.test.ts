@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { FramedSocket, frameWithLength } from '../../src/core/framed-socket.ts'
-import { ConfigError, ConnectionError, ProtocolError } from '../../src/core/errors.ts'
+import { ConfigError, ConnectionError, ProtocolError, TimeoutError } from '../../src/core/errors.ts'
 
 const MAX = 1024 * 1024
 
@@ -463,4 +463,22 @@ void test('TLS: an untrusted certificate is a ConnectionError with the TLS error
     },
   )
   await srv.close()
+})
+
+void test('waitWritable(timeoutMs): a peer that stops reading fails the wait and closes the socket', async () => {
+  const srv = await serve((s) => s.pause()) // accepts, never reads
+  cleanups.push(srv.close)
+  const fs = await connect({ host: '127.0.0.1', port: srv.port, maxFrameBytes: MAX })
+  const { closed } = collect(fs)
+  const chunk = Buffer.alloc(1024 * 1024)
+  let writes = 0
+  while (fs.write(chunk) && writes < 256) writes++
+  assert.ok(writes < 256, 'the socket buffer filled up')
+  await assert.rejects(fs.waitWritable(200, 'a big request'), (e) => {
+    assert.ok(e instanceof TimeoutError, String(e))
+    assert.equal(e.retriable, true)
+    assert.match(e.message, /a big request .* could not be written within 200 ms/)
+    return true
+  })
+  assert.ok((await closed) instanceof TimeoutError, 'onClose receives the timeout')
 })

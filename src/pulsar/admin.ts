@@ -51,6 +51,16 @@ function nsPath(namespace: string): string {
   return parts.map(encodeURIComponent).join('/')
 }
 
+const LONG_MAX = '9223372036854775807'
+
+/** A request body that is already JSON text (for numbers a JS number cannot represent). */
+class RawJson {
+  readonly text: string
+  constructor(text: string) {
+    this.text = text
+  }
+}
+
 export class PulsarAdmin {
   readonly url: URL
   readonly #opts: PulsarAdminOptions
@@ -76,7 +86,7 @@ export class PulsarAdmin {
       headers.authorization = `Bearer ${typeof token === 'string' ? token : await token()}`
     let payload: string | undefined
     if (body !== undefined) {
-      payload = JSON.stringify(body)
+      payload = body instanceof RawJson ? body.text : JSON.stringify(body)
       headers['content-type'] = 'application/json'
     }
     const target = new URL(path, this.url)
@@ -220,10 +230,12 @@ export class PulsarAdmin {
     subscription: string,
     at: 'earliest' | 'latest' = 'latest',
   ): Promise<void> {
+    // Pulsar's "latest" position is (Long.MAX_VALUE, Long.MAX_VALUE). A JS number cannot hold it
+    // (2^63 - 1 rounds up to 2^63, past the long range), so the body is written as text.
     const id =
       at === 'earliest'
         ? { ledgerId: -1, entryId: -1 }
-        : { ledgerId: 0x7fffffffffffffff, entryId: 0x7fffffffffffffff }
+        : new RawJson(`{"ledgerId":${LONG_MAX},"entryId":${LONG_MAX}}`)
     return this.request(
       'PUT',
       `/admin/v2/${topicPath(topic)}/subscription/${encodeURIComponent(subscription)}`,

@@ -14,7 +14,7 @@ import {
   CommandGetTopicsOfNamespace_Mode,
   CommandLookupTopicResponse_LookupType,
 } from './protocol/generated/pulsar-api_pb.ts'
-import { parseBrokerUrl, parseServiceUrl } from './service-url.ts'
+import { brokerUrlFromLookup, parseBrokerUrl, parseServiceUrl } from './service-url.ts'
 import type { BrokerAddress } from './service-url.ts'
 import { parseTopicName } from './topic-name.ts'
 
@@ -158,7 +158,7 @@ export class PulsarClient {
         lookupTopic: { topic: name, requestId, authoritative },
       })
       const r = cmd.lookupTopicResponse!
-      const brokerUrl = this.#pickUrl(r.brokerServiceUrl, r.brokerServiceUrlTls)
+      const brokerUrl = brokerUrlFromLookup(r.brokerServiceUrl, r.brokerServiceUrlTls, this.#service[0]!.tls)
       const logical = parseBrokerUrl(brokerUrl)
       if (r.response === CommandLookupTopicResponse_LookupType.Connect) {
         const physical = r.proxyThroughServiceUrl || this.options.proxyUrl ? this.#service[0]! : logical
@@ -265,13 +265,6 @@ export class PulsarClient {
           .catch(() => undefined)
       },
     }
-  }
-
-  #pickUrl(plain: string, tlsUrl: string): string {
-    const wantTls = this.#service[0]!.tls
-    const url = wantTls ? tlsUrl || plain : plain || tlsUrl
-    if (!url) throw new ProtocolError('lookup answer names no broker')
-    return url
   }
 
   /**

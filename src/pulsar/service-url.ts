@@ -1,7 +1,7 @@
 // Service URLs: `pulsar://host[:6650]` and `pulsar+ssl://host[:6651]`, optionally with several
 // comma-separated hosts (`pulsar://h1:6650,h2:6650`) tried in turn for lookups.
 
-import { ConfigError } from '../core/errors.ts'
+import { ConfigError, ProtocolError } from '../core/errors.ts'
 
 export interface BrokerAddress {
   host: string
@@ -36,4 +36,25 @@ export function parseBrokerUrl(url: string): BrokerAddress {
   const list = parseServiceUrl(url)
   if (list.length !== 1) throw new ConfigError(`expected one broker in "${url}"`)
   return list[0]!
+}
+
+/**
+ * The broker URL to use from a lookup answer. A client that connected with TLS never falls back
+ * to a plaintext address: that would send its token and messages in the clear. A broker that
+ * names no TLS address is refused, as the Java client does.
+ */
+export function brokerUrlFromLookup(plain: string, tlsUrl: string, wantTls: boolean): string {
+  if (wantTls) {
+    if (!tlsUrl) {
+      throw new ConfigError(
+        `the lookup answer names no TLS address for the broker${plain ? ` (only ${plain})` : ''}; ` +
+          'the client connected with pulsar+ssl:// and will not fall back to plaintext: give the broker a ' +
+          'TLS port (brokerServicePortTls / an advertised TLS listener), or connect with pulsar:// deliberately',
+      )
+    }
+    return tlsUrl
+  }
+  const url = plain || tlsUrl
+  if (!url) throw new ProtocolError('lookup answer names no broker')
+  return url
 }

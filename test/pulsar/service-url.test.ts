@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { ConfigError } from '../../src/core/errors.ts'
-import { parseBrokerUrl, parseServiceUrl } from '../../src/pulsar/service-url.ts'
+import { ConfigError, ProtocolError } from '../../src/core/errors.ts'
+import { brokerUrlFromLookup, parseBrokerUrl, parseServiceUrl } from '../../src/pulsar/service-url.ts'
 
 void test('service URLs: default ports, TLS, several hosts, IPv6', () => {
   assert.deepEqual(parseServiceUrl('pulsar://h'), [
@@ -22,4 +22,18 @@ void test('bad service URLs are ConfigErrors', () => {
     assert.throws(() => parseServiceUrl(bad), ConfigError, bad)
   }
   assert.throws(() => parseBrokerUrl('pulsar://a:1,b:2'), ConfigError)
+})
+
+void test('a TLS client never takes a plaintext broker address from a lookup answer', () => {
+  assert.equal(brokerUrlFromLookup('pulsar://b:6650', 'pulsar+ssl://b:6651', true), 'pulsar+ssl://b:6651')
+  assert.throws(
+    () => brokerUrlFromLookup('pulsar://b:6650', '', true),
+    (e) =>
+      e instanceof ConfigError &&
+      /no TLS address .*pulsar:\/\/b:6650.*will not fall back to plaintext/.test(e.message),
+  )
+  // A plaintext client takes the plain address, or the TLS one when that is all there is.
+  assert.equal(brokerUrlFromLookup('pulsar://b:6650', 'pulsar+ssl://b:6651', false), 'pulsar://b:6650')
+  assert.equal(brokerUrlFromLookup('', 'pulsar+ssl://b:6651', false), 'pulsar+ssl://b:6651')
+  assert.throws(() => brokerUrlFromLookup('', '', false), ProtocolError)
 })

@@ -424,7 +424,10 @@ export class PulsarConsumer implements PartitionConsumerOwner, AsyncIterable<Pul
     if (pc.subscriptionType === 'Shared' || pc.subscriptionType === 'Key_Shared') {
       throw new ConfigError('cumulative acknowledgement is not allowed on Shared or Key_Shared subscriptions')
     }
-    this.#unacked?.clear()
+    // Only this partition's messages up to this one are acknowledged: the ack timeout and pending
+    // negative acks of other partitions and topics, and of later messages, still apply.
+    this.#unacked?.removeUpTo(pc, message.messageId)
+    this.#nacks.removeUpTo(pc, message.messageId)
     await pc.acks.ackCumulative(message.messageId)
   }
 
@@ -506,13 +509,19 @@ export class PulsarConsumer implements PartitionConsumerOwner, AsyncIterable<Pul
   async seek(target: MessageId | number | Date): Promise<void> {
     const t = target instanceof Date ? target.getTime() : target
     const owners = [...this.#owners.values()]
+    // A seek makes the broker redeliver from the new position on the partitions it moved, so only
+    // their ack-timeout and negative-ack entries are dropped; other partitions keep theirs.
+    let moved: PartitionConsumer[] = owners
     if (t instanceof MessageId) {
-      const pc = owners.length === 1 ? owners[0]! : owners.find((o) => o.partition === t.partition)
+      const pc = owners.length === 1 ? owners[0] : owners.find((o) => o.partition === t.partition)
       if (!pc) throw new ConfigError(`no partition ${t.partition} in this consumer`)
-      await pc.seek(t)
-    } else await Promise.all(owners.map((o) => o.seek(t)))
-    this.#unacked?.clear()
-    this.#nacks.clear()
+      moved = [pc]
+    }
+    await Promise.all(moved.map((pc) => pc.seek(t)))
+    for (const pc of moved) {
+      this.#unacked?.dropOwner(pc)
+      this.#nacks.dropOwner(pc)
+    }
   }
 
   async getLastMessageIds(): Promise<

@@ -27,6 +27,14 @@ export class RedeliveryTimer<Owner> {
     this.#due.delete(id.toString())
   }
 
+  /**
+   * Forgets the entries of `owner` at or before `id` (what a cumulative ack covers): entries of
+   * other partitions and topics, and later ones of this partition, stay scheduled.
+   */
+  removeUpTo(owner: Owner, id: MessageId): void {
+    for (const [key, e] of this.#due) if (e.owner === owner && e.id.compare(id) <= 0) this.#due.delete(key)
+  }
+
   /** Forgets every entry of `owner`. */
   dropOwner(owner: Owner): void {
     for (const [key, e] of this.#due) if (e.owner === owner) this.#due.delete(key)

@@ -88,6 +88,14 @@ export function parseMemoryUrl(url: string, options: ConnectOptions = {}): Memor
     if (p === '')
       throw new ConfigError('a file: URL needs a directory, e.g. file:./data or file:/var/lib/conduit')
     dir = path.resolve(p)
+    // `file://` (an empty WHATWG path) and `file:/` both name the root: the broker would lock it,
+    // create topic folders in it and, with retention, delete segment files there.
+    if (path.parse(dir).root === dir) {
+      throw new ConfigError(
+        `"${url}" names the root directory ${dir}, not a data directory; ` +
+          'give one, e.g. file:./data, file:/var/lib/conduit or file:///var/lib/conduit',
+      )
+    }
     shareKey = `file:${dir}`
   }
 

@@ -16,6 +16,8 @@ void test('file: forms resolve to an absolute directory', () => {
   assert.equal(parseMemoryUrl('file:/var/lib/x').dir, '/var/lib/x')
   assert.equal(parseMemoryUrl('file:///var/lib/x').dir, '/var/lib/x')
   assert.equal(parseMemoryUrl('file:/tmp/a%20b').dir, '/tmp/a b')
+  assert.equal(parseMemoryUrl('file:data').dir, path.resolve('data'))
+  assert.equal(parseMemoryUrl('file://localhost/var/lib/x').dir, '/var/lib/x')
   const s = parseMemoryUrl('file:/d?fsync=always&fsyncIntervalMs=50&segmentBytes=8192&partitions=4')
   assert.equal(s.fsync, 'always')
   assert.equal(s.fsyncIntervalMs, 50)
@@ -32,6 +34,12 @@ void test('connect options win over the URL', () => {
 void test('bad URLs and options are ConfigErrors that say what to do', () => {
   const cases: [string, RegExp][] = [
     ['file:', /needs a directory/],
+    ['file://', /names the root directory \/, not a data directory/],
+    ['file:/', /names the root directory/],
+    ['file:///', /names the root directory/],
+    ['file:////', /names the root directory/],
+    ['file:/..', /names the root directory/],
+    ['file://remote.host/data', /not a valid file: URL/],
     ['memory:?partitions=0', /partitions must be an integer from 1/],
     ['memory:?partitions=-1', /partitions/],
     ['memory:?partitions=abc', /partitions/],

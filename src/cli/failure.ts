@@ -21,6 +21,12 @@ const HINTS: Record<string, string> = {
     'the broker sent something this driver cannot read; please report it with the broker version.',
 }
 
+/** A non-empty string property an error carries, such as StorageError's `hint` and `path`. */
+function ownString(error: ConduitError, name: 'hint' | 'path'): string | undefined {
+  const value = (error as unknown as Record<string, unknown>)[name]
+  return typeof value === 'string' && value !== '' ? value : undefined
+}
+
 export interface FailureReport {
   exitCode: number
   text: string
@@ -37,7 +43,13 @@ export function describeFailure(error: unknown, debug = false): FailureReport {
       text += `broker error: ${error.brokerErrorName} (${String(error.brokerCode)})\n`
     const cause = error.cause instanceof Error ? error.cause.message : undefined
     if (cause && !error.message.includes(cause)) text += `cause: ${cause}\n`
-    const hint = error instanceof ConfigError ? 'check the URL and options (see --help).' : HINTS[error.code]
+    const path = ownString(error, 'path')
+    if (path && !error.message.includes(path)) text += `path: ${path}\n`
+    // An error that knows the way out (StorageError, CorruptDataError: the repair to run) says it
+    // better than a hint chosen by code.
+    const hint =
+      ownString(error, 'hint') ??
+      (error instanceof ConfigError ? 'check the URL and options (see --help).' : HINTS[error.code])
     if (hint) text += `hint: ${hint}\n`
     if (debug && error.stack) text += `${error.stack}\n`
     return { exitCode: error instanceof ConfigError ? EXIT.usage : EXIT.failure, text }

@@ -2,6 +2,7 @@
 // code. Hints are chosen by the error's stable `code`, never by its message text.
 
 import { BrokerError, ConduitError, ConfigError } from '../core/errors.ts'
+import { redactUrlsIn } from '../core/redact-url.ts'
 import { UsageError } from './args.ts'
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const
@@ -33,6 +34,12 @@ export interface FailureReport {
 }
 
 export function describeFailure(error: unknown, debug = false): FailureReport {
+  const report = describe(error, debug)
+  // Drivers redact the URLs they quote; this catches any that did not (an OS or library message).
+  return { exitCode: report.exitCode, text: redactUrlsIn(report.text) }
+}
+
+function describe(error: unknown, debug: boolean): FailureReport {
   if (error instanceof UsageError) {
     const help = error.command ? `conduit ${error.command} --help` : 'conduit --help'
     return { exitCode: EXIT.usage, text: `error [${error.code}]: ${error.message}\nhint: see "${help}"\n` }

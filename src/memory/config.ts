@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url'
 import type { ConnectOptions } from '../core/contract.ts'
 import { ConfigError } from '../core/errors.ts'
 import { MAX_PARTITIONS } from './topic.ts'
+import { redactUrl } from '../core/redact-url.ts'
 
 export interface MemorySettings {
   kind: 'memory' | 'file'
@@ -44,7 +45,7 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
 
 export function parseMemoryUrl(url: string, options: ConnectOptions = {}): MemorySettings {
   const match = /^(memory|file):(.*)$/is.exec(url)
-  if (!match) throw new ConfigError(`"${url}" is not a memory: or file: URL`)
+  if (!match) throw new ConfigError(`"${redactUrl(url)}" is not a memory: or file: URL`)
   const kind = match[1]!.toLowerCase() as 'memory' | 'file'
   const rest = match[2]!
   const queryAt = rest.indexOf('?')
@@ -81,7 +82,7 @@ export function parseMemoryUrl(url: string, options: ConnectOptions = {}): Memor
     try {
       p = location.startsWith('//') ? fileURLToPath(`file:${location}`) : decodeURIComponent(location)
     } catch (error) {
-      throw new ConfigError(`"${url}" is not a valid file: URL: ${(error as Error).message}`, {
+      throw new ConfigError(`"${redactUrl(url)}" is not a valid file: URL: ${(error as Error).message}`, {
         cause: error,
       })
     }
@@ -92,7 +93,7 @@ export function parseMemoryUrl(url: string, options: ConnectOptions = {}): Memor
     // create topic folders in it and, with retention, delete segment files there.
     if (path.parse(dir).root === dir) {
       throw new ConfigError(
-        `"${url}" names the root directory ${dir}, not a data directory; ` +
+        `"${redactUrl(url)}" names the root directory ${dir}, not a data directory; ` +
           'give one, e.g. file:./data, file:/var/lib/conduit or file:///var/lib/conduit',
       )
     }

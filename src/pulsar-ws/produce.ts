@@ -8,6 +8,7 @@ import type { Persistence, TopicAddress } from './endpoint.ts'
 import { PulsarWsProducer } from './producer.ts'
 import type { WsMessageInput, WsSendReceipt } from './producer.ts'
 import type { SocketOptions } from './socket.ts'
+import { redactUrl } from '../core/redact-url.ts'
 
 export interface ProduceOptions extends SocketOptions {
   sendTimeoutMs?: number
@@ -20,7 +21,7 @@ export function parseProducerUrl(url: string): TopicAddress {
   try {
     u = new URL(url)
   } catch {
-    throw new ConfigError(`"${url}" is not a valid URL`)
+    throw new ConfigError(`"${redactUrl(url)}" is not a valid URL`)
   }
   if (u.protocol !== 'ws:' && u.protocol !== 'wss:')
     throw new ConfigError(`"${url}" is not a ws:// or wss:// URL`)

@@ -14,6 +14,7 @@ import {
   TimeoutError,
 } from '../core/errors.ts'
 import { parseTopicName } from './topic-name.ts'
+import { redactUrl } from '../core/redact-url.ts'
 
 export interface PulsarAdminOptions {
   /** `http://host:8080` or `https://host:8443`. */
@@ -60,10 +61,10 @@ export class PulsarAdmin {
     try {
       url = new URL(opts.url)
     } catch {
-      throw new ConfigError(`invalid admin URL "${opts.url}"`)
+      throw new ConfigError(`invalid admin URL "${redactUrl(opts.url)}"`)
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
-      throw new ConfigError(`admin URL must be http(s), got "${opts.url}"`)
+      throw new ConfigError(`admin URL must be http(s), got "${redactUrl(opts.url)}"`)
     this.url = url
     this.#opts = opts
   }

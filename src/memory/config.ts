@@ -14,7 +14,9 @@
 //   retentionMs=N, retentionBytes=N   per partition; none by default — so memory: keeps every
 //                         record for the life of the broker: set one for long-running processes
 //   file only: fsync=always|interval (default interval), fsyncIntervalMs=N (default 1000),
-//              segmentBytes=N (default 64 MiB)
+//              segmentBytes=N (default 64 MiB),
+//              create=B (default true; false: fail with NotFoundError instead of creating a
+//              missing directory — for tools that only look, such as `conduit topics list`)
 
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -36,10 +38,12 @@ export interface MemorySettings {
   fsync: 'always' | 'interval'
   fsyncIntervalMs: number
   segmentBytes: number
+  /** Whether opening a `file:` broker may create its directory. */
+  create: boolean
 }
 
 const COMMON = ['partitions', 'maxMessageBytes', 'autoCreateTopics', 'retentionMs', 'retentionBytes'] as const
-const FILE_ONLY = ['fsync', 'fsyncIntervalMs', 'segmentBytes'] as const
+const FILE_ONLY = ['fsync', 'fsyncIntervalMs', 'segmentBytes', 'create'] as const
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
 
@@ -112,6 +116,7 @@ export function parseMemoryUrl(url: string, options: ConnectOptions = {}): Memor
     fsync: fsyncPolicy(raw.fsync),
     fsyncIntervalMs: integer(raw, 'fsyncIntervalMs', 1000, 1, 3_600_000)!,
     segmentBytes: integer(raw, 'segmentBytes', 64 * 1024 * 1024, 4096, 1024 * 1024 * 1024)!,
+    create: boolean(raw, 'create', true),
   }
 }
 

@@ -24,6 +24,9 @@ void test('file: forms resolve to an absolute directory', () => {
   assert.equal(s.segmentBytes, 8192)
   assert.equal(s.partitions, 4)
   assert.equal(parseMemoryUrl('file:/d').fsync, 'interval')
+  assert.equal(parseMemoryUrl('file:/d').create, true)
+  assert.equal(parseMemoryUrl('file:/d?create=false').create, false)
+  assert.equal(parseMemoryUrl('file:/d', { create: false }).create, false)
 })
 
 void test('connect options win over the URL', () => {
@@ -48,6 +51,7 @@ void test('bad URLs and options are ConfigErrors that say what to do', () => {
     ['file:/d?fsync=sometimes', /fsync must be "always" or "interval"/],
     ['file:/d?segmentBytes=10', /segmentBytes/],
     ['memory:bad name!', /invalid memory broker name/],
+    ['memory:?create=false', /"create" is for file: URLs/],
     ['memory:?autoCreateTopics=maybe', /autoCreateTopics must be true or false/],
   ]
   for (const [url, message] of cases) {

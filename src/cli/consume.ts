@@ -28,11 +28,12 @@ import {
   type CommandSpec,
   type ParsedArgs,
 } from './args.ts'
-import { withBroker, type Command, type CommandContext } from './context.ts'
+import { isMissingData, withBroker, type Command, type CommandContext } from './context.ts'
 import { EXIT } from './failure.ts'
 import { writeTo } from './io.ts'
 import { messageToJson } from './message-json.ts'
 import { plural } from './output.ts'
+import { requireTopic, topicNotFound } from './topic-exists.ts'
 
 const spec: CommandSpec = {
   name: 'consume',
@@ -205,7 +206,17 @@ async function consumeAll(ctx: CommandContext, broker: Broker, s: ConsumeSetting
 
 async function run(ctx: CommandContext, args: ParsedArgs): Promise<number> {
   const s = settingsFrom(args)
-  const outcome = await withBroker(ctx, (broker) => consumeAll(ctx, broker, s))
+  const outcome = await withBroker(
+    ctx,
+    async (broker) => {
+      // Subscribing would create a missing topic on every broker, then wait on it forever.
+      await requireTopic(broker, s.topic)
+      return consumeAll(ctx, broker, s)
+    },
+    { lookOnly: true },
+  ).catch((error: unknown) => {
+    throw isMissingData(error) ? topicNotFound(s.topic, error.message) : error
+  })
   if (outcome === undefined) return EXIT.interrupted
   let summary = `consumed ${plural(outcome.printed, 'message')} from "${s.topic}"`
   if (s.group !== undefined) summary += ` as group "${s.group}" (acknowledged and committed)`

@@ -206,6 +206,13 @@ export class PulsarAdmin {
   partitionedTopicStats(topic: string): Promise<TopicStats & { partitions?: Record<string, TopicStats> }> {
     return this.request('GET', `/admin/v2/${topicPath(topic)}/partitioned-stats?perPartition=true`)
   }
+  /**
+   * The id of the newest message of a non-partitioned topic or of one partition
+   * (`…-partition-N`); entryId -1 while the topic's current ledger holds nothing.
+   */
+  lastMessageId(topic: string): Promise<{ ledgerId: number; entryId: number; batchIndex?: number }> {
+    return this.request('GET', `/admin/v2/${topicPath(topic)}/lastMessageId`)
+  }
   /** Messages waiting in one subscription. */
   async backlog(topic: string, subscription: string): Promise<number> {
     const stats = await this.topicStats(topic)

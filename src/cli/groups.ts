@@ -16,6 +16,8 @@ const list: Command = {
     summary: 'List the consumer groups, one per line.',
     positionals: '',
     options: { json },
+    details: `Creates nothing: on a file: directory that does not exist it prints no groups and says so
+on standard error.`,
   },
   async run(ctx, args) {
     noPositionals(args, 'groups list')

@@ -30,6 +30,8 @@ const list: Command = {
     summary: 'List the topics, one per line.',
     positionals: '',
     options: { json },
+    details: `Creates nothing: on a file: directory that does not exist it prints no topics and says so
+on standard error.`,
   },
   async run(ctx, args) {
     noPositionals(args, 'topics list')
@@ -168,6 +170,7 @@ const describe: Command = {
       json,
       configs: { type: 'boolean', description: 'also list the topic settings the broker reports' },
     },
+    details: 'A topic that does not exist is an error (exit 1); describing it never creates it.',
   },
   async run(ctx, args) {
     const topic = onePositional(args, 'topic', 'topics describe')

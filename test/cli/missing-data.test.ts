@@ -7,6 +7,10 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, test } from 'node:test'
+import type { Driver } from '../../src/core/contract.ts'
+import { AuthenticationError } from '../../src/core/errors.ts'
+import { findDriver, registerDriver } from '../../src/core/registry.ts'
+import { createFakeState, registerFakeDriver } from './fake-broker.ts'
 import { runCli } from './run-cli.ts'
 
 const root = await mkdtemp(path.join(tmpdir(), 'conduit-cli-missing-'))
@@ -101,4 +105,28 @@ void test('--url file:// (the root directory) is a usage error and opens nothing
       /^error \[CONDUIT_CONFIG\]: "file:\/*" names the root directory \/, not a data directory/,
     )
   }
+})
+
+void test('credentials that may not list topics still consume: the existence check is skipped', async () => {
+  const state = createFakeState()
+  registerFakeDriver(state)
+  registerDriver('nolist', async () => {
+    const driver = (await findDriver('fake:')) as Driver
+    return {
+      name: 'nolist',
+      schemes: ['nolist'],
+      async connect(url, options) {
+        const broker = await driver.connect(url, options)
+        const refuse = async (): Promise<never> => {
+          throw new AuthenticationError('admin GET /admin/v2/tenants: HTTP 401 Unauthorized')
+        }
+        return { ...broker, admin: { ...broker.admin, listTopics: refuse } }
+      },
+    }
+  })
+  await runCli(['topics', 'create', 'orders', '--url', 'fake:'])
+  await runCli(['produce', 'orders', '--url', 'fake:'], { stdin: 'a\n' })
+  const r = await runCli(['consume', 'orders', '--count', '1', '--url', 'nolist:'])
+  assert.equal(r.code, 0, r.stderr)
+  assert.equal(r.stdout, 'a\n')
 })

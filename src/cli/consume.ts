@@ -72,8 +72,9 @@ runs until Ctrl-C, which stops fetching and commits what was printed. A summary 
 With --exit-at-end it stops once every partition was printed up to its last message as of the
 start (messages that arrive meanwhile may be printed too); with a group, use a group of one, since
 partitions held by other members never reach this consumer. Not with --from <time> unless the
-group has committed on every partition. A topic that does not exist is an error (exit 1): it is
-never created by consuming.`,
+group has committed on every partition. On a Kafka topic whose last record is a transaction
+marker (written by a transactional producer) the end is never seen: add --timeout-ms. A topic that
+does not exist is an error (exit 1): it is never created by consuming.`,
 }
 
 function renderMessage(message: Message, format: 'value' | 'json'): string | Uint8Array {

@@ -7,6 +7,10 @@
 // once a printed message reached its end (core/partition-ends.ts says how each broker tells).
 // With a group, partitions assigned to other members of the group never arrive here: use it
 // with a group of one.
+//
+// Known limit: Kafka's end offset counts transaction markers, which are never delivered; a
+// partition whose last record is such a marker (a topic written by a transactional producer)
+// is never seen reaching its end. --timeout-ms alongside bounds the wait.
 
 import type { Broker, GroupPartitionLag, Message, PartitionEnd, StartPosition } from '../core/contract.ts'
 import { BrokerError, NotFoundError, UnsupportedError } from '../core/errors.ts'

@@ -24,11 +24,11 @@ export function parseProducerUrl(url: string): TopicAddress {
     throw new ConfigError(`"${redactUrl(url)}" is not a valid URL`)
   }
   if (u.protocol !== 'ws:' && u.protocol !== 'wss:')
-    throw new ConfigError(`"${url}" is not a ws:// or wss:// URL`)
+    throw new ConfigError(`"${redactUrl(url)}" is not a ws:// or wss:// URL`)
   const m = /\/ws\/v2\/producer\/(persistent|non-persistent)\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(u.pathname)
   if (!m) {
     throw new ConfigError(
-      `"${url}" is not a producer endpoint; expected ws://host:port/ws/v2/producer/persistent/{tenant}/{namespace}/{topic}`,
+      `"${redactUrl(url)}" is not a producer endpoint; expected ws://host:port/ws/v2/producer/persistent/{tenant}/{namespace}/{topic}`,
     )
   }
   return {

@@ -2,6 +2,7 @@
 
 import { randomBytes } from 'node:crypto'
 import type { Histogram } from '../core/histogram.ts'
+import { redactUrl } from '../core/redact-url.ts'
 import { flag, integerOption, noPositionals, UsageError, type CommandSpec, type ParsedArgs } from './args.ts'
 import {
   HEADER_BYTES,
@@ -170,8 +171,8 @@ async function run(ctx: CommandContext, args: ParsedArgs): Promise<number> {
   })
   if (result === undefined) return EXIT.interrupted
   const text = flag(args.values, 'json')
-    ? reportJson(ctx.url, settings, result)
-    : report(ctx.url, settings, result)
+    ? reportJson(redactUrl(ctx.url), settings, result)
+    : report(redactUrl(ctx.url), settings, result)
   await writeTo(ctx.io.stdout, text, ctx.signal)
   return result.interrupted ? EXIT.interrupted : EXIT.ok
 }

@@ -21,6 +21,8 @@ import type { Batch, Broker, Consumer, ConsumerOptions, Message, StartPosition }
 import { UnsupportedError } from '../core/errors.ts'
 import {
   choiceOption,
+  flag,
+  UsageError,
   integerOption,
   onePositional,
   parseStartPosition,
@@ -28,11 +30,13 @@ import {
   type CommandSpec,
   type ParsedArgs,
 } from './args.ts'
-import { withBroker, type Command, type CommandContext } from './context.ts'
+import { isMissingData, withBroker, type Command, type CommandContext } from './context.ts'
 import { EXIT } from './failure.ts'
 import { writeTo } from './io.ts'
+import { endTracker } from './exit-at-end.ts'
 import { messageToJson } from './message-json.ts'
 import { plural } from './output.ts'
+import { requireTopic, topicNotFound } from './topic-exists.ts'
 
 const spec: CommandSpec = {
   name: 'consume',
@@ -51,6 +55,10 @@ const spec: CommandSpec = {
     },
     count: { type: 'string', value: 'N', description: 'stop after N messages' },
     'timeout-ms': { type: 'string', value: 'T', description: 'stop after T ms without a message' },
+    'exit-at-end': {
+      type: 'boolean',
+      description: 'stop at the end of every partition as it was at the start (like kcat -e)',
+    },
     format: {
       type: 'string',
       value: 'value|json',
@@ -60,7 +68,13 @@ const spec: CommandSpec = {
   details: `With --format json each line is
 {"topic","partition","offset","key","value","headers","timestamp"}; a value that is not valid UTF-8 is
 base64 with "encoding":"base64" (a key: "keyEncoding":"base64"). Without --count or --timeout-ms it
-runs until Ctrl-C, which stops fetching and commits what was printed. A summary goes to standard error.`,
+runs until Ctrl-C, which stops fetching and commits what was printed. A summary goes to standard error.
+With --exit-at-end it stops once every partition was printed up to its last message as of the
+start (messages that arrive meanwhile may be printed too); with a group, use a group of one, since
+partitions held by other members never reach this consumer. Not with --from <time> unless the
+group has committed on every partition. On a Kafka topic whose last record is a transaction
+marker (written by a transactional producer) the end is never seen: add --timeout-ms. A topic that
+does not exist is an error (exit 1): it is never created by consuming.`,
 }
 
 function renderMessage(message: Message, format: 'value' | 'json'): string | Uint8Array {
@@ -81,19 +95,28 @@ interface ConsumeSettings {
   from: StartPosition
   count: number | undefined
   idleMs: number | undefined
+  exitAtEnd: boolean
   format: 'value' | 'json'
 }
 
 function settingsFrom(args: ParsedArgs): ConsumeSettings {
   const fromRaw = stringOption(args.values, 'from')
-  return {
+  const settings: ConsumeSettings = {
     topic: onePositional(args, 'topic', spec.name),
     group: stringOption(args.values, 'group'),
     from: fromRaw === undefined ? 'earliest' : parseStartPosition(fromRaw, spec.name),
     count: integerOption(args.values, 'count', spec.name, { min: 1 }),
     idleMs: integerOption(args.values, 'timeout-ms', spec.name, { min: 1 }),
+    exitAtEnd: flag(args.values, 'exit-at-end'),
     format: choiceOption(args.values, 'format', ['value', 'json'] as const, 'value', spec.name),
   }
+  if (settings.exitAtEnd && settings.from instanceof Date && settings.group === undefined) {
+    throw new UsageError(
+      '--exit-at-end cannot tell where --from <time> starts in each partition; use earliest, latest or an offset',
+      spec.name,
+    )
+  }
+  return settings
 }
 
 const STOPPED: unique symbol = Symbol('stopped')
@@ -123,6 +146,7 @@ async function nextBatch(
 interface ConsumeOutcome {
   printed: number
   idle: boolean
+  atEnd: boolean
 }
 
 async function consumeAll(ctx: CommandContext, broker: Broker, s: ConsumeSettings): Promise<ConsumeOutcome> {
@@ -132,7 +156,13 @@ async function consumeAll(ctx: CommandContext, broker: Broker, s: ConsumeSetting
     if (maxBatch !== undefined) options.maxBatch = maxBatch
     return broker.consumer(options)
   }
-  const outcome: ConsumeOutcome = { printed: 0, idle: false }
+  const outcome: ConsumeOutcome = { printed: 0, idle: false, atEnd: false }
+  // The ends are taken before subscribing: "the end" is where each partition was at the start.
+  const tracker = s.exitAtEnd ? await endTracker(broker, s) : undefined
+  if (tracker?.finished) {
+    outcome.atEnd = true
+    return outcome
+  }
   const stop = new AbortController()
   const onInterrupt = (): void => stop.abort()
   ctx.signal.addEventListener('abort', onInterrupt, { once: true })
@@ -191,6 +221,13 @@ async function consumeAll(ctx: CommandContext, broker: Broker, s: ConsumeSetting
       }
       await batch.ack()
       outcome.printed += messages.length
+      if (tracker) {
+        for (const message of messages) tracker.printed(message)
+        if (tracker.finished) {
+          outcome.atEnd = true
+          break
+        }
+      }
       armIdleTimer()
     }
   } finally {
@@ -205,10 +242,21 @@ async function consumeAll(ctx: CommandContext, broker: Broker, s: ConsumeSetting
 
 async function run(ctx: CommandContext, args: ParsedArgs): Promise<number> {
   const s = settingsFrom(args)
-  const outcome = await withBroker(ctx, (broker) => consumeAll(ctx, broker, s))
+  const outcome = await withBroker(
+    ctx,
+    async (broker) => {
+      // Subscribing would create a missing topic on every broker, then wait on it forever.
+      await requireTopic(broker, s.topic)
+      return consumeAll(ctx, broker, s)
+    },
+    { lookOnly: true },
+  ).catch((error: unknown) => {
+    throw isMissingData(error) ? topicNotFound(s.topic, error.message) : error
+  })
   if (outcome === undefined) return EXIT.interrupted
   let summary = `consumed ${plural(outcome.printed, 'message')} from "${s.topic}"`
   if (s.group !== undefined) summary += ` as group "${s.group}" (acknowledged and committed)`
+  if (outcome.atEnd) summary += '; reached the end of every partition'
   if (outcome.idle) summary += `; stopped after ${s.idleMs} ms without a message`
   if (ctx.io.stdoutClosed.aborted)
     summary += '; stdout closed by its reader, the batch being printed was given back'

@@ -2,6 +2,8 @@
 // commands open a broker, so that it is always closed — also on error and on Ctrl-C.
 
 import type { Broker } from '../core/contract.ts'
+import { NotFoundError } from '../core/errors.ts'
+import { schemeOf } from '../core/registry.ts'
 import { connect } from '../index.ts'
 import { stringOption, type CommandSpec, type OptionValues, type ParsedArgs } from './args.ts'
 import type { CliIo } from './io.ts'
@@ -93,12 +95,33 @@ export async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSi
   }
 }
 
+export interface BrokerUse {
+  /**
+   * The command only looks (lists, describes, consumes what exists): a `file:` broker whose
+   * directory does not exist is not created; connecting fails with the NotFoundError that
+   * isMissingData() recognizes.
+   */
+  lookOnly?: boolean
+}
+
+/** The error of a look-only connect to a `file:` directory that does not exist. */
+export function isMissingData(error: unknown): error is NotFoundError {
+  return error instanceof NotFoundError && error.path !== undefined
+}
+
+function connectOptions(ctx: CommandContext, use: BrokerUse): Record<string, unknown> {
+  // Only the embedded broker knows `create`; other drivers are given exactly what the user said.
+  if (use.lookOnly && schemeOf(ctx.url) === 'file') return { ...ctx.connectOptions, create: false }
+  return ctx.connectOptions
+}
+
 /** Connects, runs `fn`, and always closes the broker; Ctrl-C during connect gives up at once. */
 export async function withBroker<T>(
   ctx: CommandContext,
   fn: (broker: Broker) => Promise<T>,
+  use: BrokerUse = {},
 ): Promise<T | undefined> {
-  const broker = await unlessAborted(connect(ctx.url, ctx.connectOptions), ctx.signal, (late) => {
+  const broker = await unlessAborted(connect(ctx.url, connectOptions(ctx, use)), ctx.signal, (late) => {
     late.close().catch(() => {})
   })
   if (!broker) return undefined

@@ -2,6 +2,7 @@
 // code. Hints are chosen by the error's stable `code`, never by its message text.
 
 import { BrokerError, ConduitError, ConfigError } from '../core/errors.ts'
+import { redactUrlsIn } from '../core/redact-url.ts'
 import { UsageError } from './args.ts'
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const
@@ -21,12 +22,24 @@ const HINTS: Record<string, string> = {
     'the broker sent something this driver cannot read; please report it with the broker version.',
 }
 
+/** A non-empty string property an error carries, such as StorageError's `hint` and `path`. */
+function ownString(error: ConduitError, name: 'hint' | 'path'): string | undefined {
+  const value = (error as unknown as Record<string, unknown>)[name]
+  return typeof value === 'string' && value !== '' ? value : undefined
+}
+
 export interface FailureReport {
   exitCode: number
   text: string
 }
 
 export function describeFailure(error: unknown, debug = false): FailureReport {
+  const report = describe(error, debug)
+  // Drivers redact the URLs they quote; this catches any that did not (an OS or library message).
+  return { exitCode: report.exitCode, text: redactUrlsIn(report.text) }
+}
+
+function describe(error: unknown, debug: boolean): FailureReport {
   if (error instanceof UsageError) {
     const help = error.command ? `conduit ${error.command} --help` : 'conduit --help'
     return { exitCode: EXIT.usage, text: `error [${error.code}]: ${error.message}\nhint: see "${help}"\n` }
@@ -37,7 +50,13 @@ export function describeFailure(error: unknown, debug = false): FailureReport {
       text += `broker error: ${error.brokerErrorName} (${String(error.brokerCode)})\n`
     const cause = error.cause instanceof Error ? error.cause.message : undefined
     if (cause && !error.message.includes(cause)) text += `cause: ${cause}\n`
-    const hint = error instanceof ConfigError ? 'check the URL and options (see --help).' : HINTS[error.code]
+    const path = ownString(error, 'path')
+    if (path && !error.message.includes(path)) text += `path: ${path}\n`
+    // An error that knows the way out (StorageError, CorruptDataError: the repair to run) says it
+    // better than a hint chosen by code.
+    const hint =
+      ownString(error, 'hint') ??
+      (error instanceof ConfigError ? 'check the URL and options (see --help).' : HINTS[error.code])
     if (hint) text += `hint: ${hint}\n`
     if (debug && error.stack) text += `${error.stack}\n`
     return { exitCode: error instanceof ConfigError ? EXIT.usage : EXIT.failure, text }

@@ -2,7 +2,8 @@
 
 import type { Broker, GroupDescription } from '../core/contract.ts'
 import { flag, noPositionals, onePositional, type OptionSpec } from './args.ts'
-import { withBroker, type Command, type CommandGroup } from './context.ts'
+import { NotFoundError } from '../core/errors.ts'
+import { isMissingData, withBroker, type Command, type CommandGroup } from './context.ts'
 import { EXIT } from './failure.ts'
 import { writeTo } from './io.ts'
 import { formatCount, formatTable, plural } from './output.ts'
@@ -15,10 +16,19 @@ const list: Command = {
     summary: 'List the consumer groups, one per line.',
     positionals: '',
     options: { json },
+    details: `Creates nothing: on a file: directory that does not exist it prints no groups and says so
+on standard error.`,
   },
   async run(ctx, args) {
     noPositionals(args, 'groups list')
-    const groups = await withBroker(ctx, (broker) => broker.admin.listGroups())
+    let groups: string[] | undefined
+    try {
+      groups = await withBroker(ctx, (broker) => broker.admin.listGroups(), { lookOnly: true })
+    } catch (error) {
+      if (!isMissingData(error)) throw error
+      await writeTo(ctx.io.stderr, `note: ${error.message}, so there are no groups\n`)
+      groups = []
+    }
     if (groups === undefined) return EXIT.interrupted
     const sorted = [...groups].sort()
     const text = flag(args.values, 'json')
@@ -95,9 +105,18 @@ const describe: Command = {
   async run(ctx, args) {
     const group = onePositional(args, 'group', 'groups describe')
     const json = flag(args.values, 'json')
-    const result = await withBroker(ctx, async (broker) => {
-      const description = await broker.admin.describeGroup(group)
-      return { description, rows: json ? description.offsets : await lagRows(broker, description) }
+    const result = await withBroker(
+      ctx,
+      async (broker) => {
+        const description = await broker.admin.describeGroup(group)
+        return { description, rows: json ? description.offsets : await lagRows(broker, description) }
+      },
+      { lookOnly: true },
+    ).catch((error: unknown) => {
+      if (!isMissingData(error)) throw error
+      throw new NotFoundError(`group "${group}" does not exist (${error.message})`, {
+        hint: 'a group appears when a consumer of it commits: conduit consume <topic> --group ' + group,
+      })
     })
     if (result === undefined) return EXIT.interrupted
     const text = json

@@ -4,7 +4,7 @@ import { GLOBAL_OPTIONS, type CommandSpec, type OptionSpec } from './args.ts'
 
 export const EXIT_CODES_HELP = `Exit codes:
   0    success
-  1    failure (broker error, unacknowledged message, timeout)
+  1    failure (broker error, unacknowledged message, timeout, no such topic or group)
   2    usage error (bad argument, option or URL)
   130  interrupted (SIGINT); what was acknowledged is committed first`
 

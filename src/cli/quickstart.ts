@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Broker, GroupDescription } from '../core/contract.ts'
+import { redactUrl } from '../core/redact-url.ts'
 import { connect } from '../index.ts'
 import { flag, noPositionals, stringOption, type CommandSpec, type ParsedArgs } from './args.ts'
 import type { Command, CommandContext } from './context.ts'
@@ -170,7 +171,7 @@ async function run(ctx: CommandContext, args: ParsedArgs): Promise<number> {
     await writeTo(
       ctx.io.stdout,
       `Conduit quickstart: one API for Kafka, Pulsar, RocketMQ and the embedded broker.\n\n` +
-        `1. Connect — the URL picks the broker\n   const broker = await connect('${url}')\n`,
+        `1. Connect — the URL picks the broker\n   const broker = await connect('${redactUrl(url)}')\n`,
     )
     const broker = await connect(url, ctx.connectOptions)
     try {

@@ -12,10 +12,11 @@ import {
   type OptionSpec,
   type ParsedArgs,
 } from './args.ts'
-import { withBroker, type Command, type CommandContext, type CommandGroup } from './context.ts'
+import { isMissingData, withBroker, type Command, type CommandContext, type CommandGroup } from './context.ts'
 import { EXIT } from './failure.ts'
 import { writeTo } from './io.ts'
 import { formatTable, plural } from './output.ts'
+import { listedTopic, requireTopic, topicNotFound } from './topic-exists.ts'
 
 const json: OptionSpec = { type: 'boolean', description: 'print JSON instead of text' }
 
@@ -29,10 +30,21 @@ const list: Command = {
     summary: 'List the topics, one per line.',
     positionals: '',
     options: { json },
+    details: `Creates nothing: on a file: directory that does not exist it prints no topics and says so
+on standard error.`,
   },
   async run(ctx, args) {
     noPositionals(args, 'topics list')
-    const topics = await withBroker(ctx, (broker) => broker.admin.listTopics())
+    let topics: string[] | undefined
+    try {
+      topics = await withBroker(ctx, (broker) => broker.admin.listTopics(), { lookOnly: true })
+    } catch (error) {
+      if (!isMissingData(error)) throw error
+      // Nothing there yet is an empty list, not a failure (scripts loop over the output); the
+      // note says why, in case the user expected data at that path.
+      await writeTo(ctx.io.stderr, `note: ${error.message}, so there are no topics\n`)
+      topics = []
+    }
     if (topics === undefined) return EXIT.interrupted
     const sorted = [...topics].sort()
     const text = flag(args.values, 'json')
@@ -60,6 +72,10 @@ const createSpec: CommandSpec = {
       value: 'k=v',
       description: 'topic setting, passed to the broker as is',
     },
+    'if-not-exists': {
+      type: 'boolean',
+      description: 'succeed (exit 0) when the topic exists already, leaving it as it is',
+    },
   },
 }
 
@@ -77,15 +93,21 @@ const create: Command = {
     if (replication !== undefined) options.replicationFactor = replication
     const config = stringList(args.values, 'config')
     if (config.length > 0) options.config = parseHeaders(config, createSpec.name)
+    const ifNotExists = flag(args.values, 'if-not-exists')
     const result = await withBroker(ctx, async (broker) => {
+      // Asked before creating: each broker reports an existing topic its own way (Kafka
+      // TOPIC_ALREADY_EXISTS, Pulsar HTTP 409, the embedded broker a ConfigError); the list is common.
+      if (ifNotExists && listedTopic(await broker.admin.listTopics(), topic)) return 'exists' as const
       await broker.admin.createTopic(topic, options)
-      return true
+      return 'created' as const
     })
-    if (result)
+    if (result === 'created')
       await writeTo(
         ctx.io.stderr,
         `created topic "${topic}" with ${plural(options.partitions!, 'partition')}\n`,
       )
+    else if (result === 'exists')
+      await writeTo(ctx.io.stderr, `topic "${topic}" exists already; left as it is\n`)
     return done(ctx, result)
   },
 }
@@ -99,9 +121,15 @@ const remove: Command = {
   },
   async run(ctx, args) {
     const topic = onePositional(args, 'topic', 'topics delete')
-    const result = await withBroker(ctx, async (broker) => {
-      await broker.admin.deleteTopic(topic)
-      return true
+    const result = await withBroker(
+      ctx,
+      async (broker) => {
+        await broker.admin.deleteTopic(topic)
+        return true
+      },
+      { lookOnly: true },
+    ).catch((error: unknown) => {
+      throw isMissingData(error) ? topicNotFound(topic, error.message) : error
     })
     if (result) await writeTo(ctx.io.stderr, `deleted topic "${topic}"\n`)
     return done(ctx, result)
@@ -142,10 +170,21 @@ const describe: Command = {
       json,
       configs: { type: 'boolean', description: 'also list the topic settings the broker reports' },
     },
+    details: 'A topic that does not exist is an error (exit 1); describing it never creates it.',
   },
   async run(ctx, args) {
     const topic = onePositional(args, 'topic', 'topics describe')
-    const description = await withBroker(ctx, (broker) => broker.admin.describeTopic(topic))
+    const description = await withBroker(
+      ctx,
+      async (broker) => {
+        // Kafka's metadata request would create a missing topic while describing it.
+        await requireTopic(broker, topic)
+        return broker.admin.describeTopic(topic)
+      },
+      { lookOnly: true },
+    ).catch((error: unknown) => {
+      throw isMissingData(error) ? topicNotFound(topic, error.message) : error
+    })
     if (description === undefined) return EXIT.interrupted
     const text = flag(args.values, 'json')
       ? JSON.stringify(description) + '\n'

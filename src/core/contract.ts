@@ -163,6 +163,20 @@ export interface CreateTopicOptions {
   config?: Record<string, string>
 }
 
+/**
+ * Where one partition ends at the moment it was asked, so that a reader can stop there (kcat's
+ * `-e`, `conduit consume --exit-at-end`).
+ */
+export interface PartitionEnd {
+  partition: number
+  /** The partition held no message. */
+  empty: boolean
+  /** The offset after its last message, where the broker numbers messages. */
+  next?: number
+  /** Whether `message`, delivered from this partition, is its last message as of then, or newer. */
+  reached(message: Message): boolean
+}
+
 export interface Admin {
   createTopic(name: string, options?: CreateTopicOptions): Promise<void>
   deleteTopic(name: string): Promise<void>
@@ -170,6 +184,12 @@ export interface Admin {
   describeTopic(name: string): Promise<TopicDescription>
   listGroups(): Promise<string[]>
   describeGroup(group: string): Promise<GroupDescription>
+  /**
+   * The end of every partition of a topic, now. Drivers whose describeTopic reports `earliest`
+   * and `latest` offsets need not implement it (see core/partition-ends.ts); brokers without
+   * offsets (Pulsar) do, from their own notion of a last message.
+   */
+  partitionEnds?(topic: string): Promise<PartitionEnd[]>
 }
 
 /**

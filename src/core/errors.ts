@@ -185,3 +185,20 @@ export class CorruptDataError extends ConduitError {
     this.hint = details.hint
   }
 }
+
+/**
+ * What was asked for does not exist: a topic, a group, the data directory of a `file:` broker
+ * opened with `create: false`. Not retriable: asking again finds nothing until someone creates it.
+ */
+export class NotFoundError extends ConduitError {
+  static override readonly kind: string = 'NotFoundError'
+  /** How to create it or find the right name, when the thrower knows. */
+  readonly hint: string | undefined
+  /** The missing file or directory, for a `file:` broker. */
+  readonly path: string | undefined
+  constructor(message: string, details: ErrorDetails & { hint?: string; path?: string } = {}) {
+    super('CONDUIT_NOT_FOUND', message, { retriable: false, ...details })
+    this.hint = details.hint
+    this.path = details.path
+  }
+}

@@ -3,6 +3,7 @@
 
 import type { Broker, ConnectOptions, Driver } from './contract.ts'
 import { ConfigError } from './errors.ts'
+import { redactUrl } from './redact-url.ts'
 
 type DriverLoader = () => Promise<Driver>
 
@@ -22,7 +23,7 @@ export function schemeOf(url: string): string {
   const match = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(url)
   if (!match) {
     throw new ConfigError(
-      `"${url}" is not a broker URL: expected scheme:…, e.g. memory:, file:./data, kafka://127.0.0.1:9092`,
+      `"${redactUrl(url)}" is not a broker URL: expected scheme:…, e.g. memory:, file:./data, kafka://127.0.0.1:9092`,
     )
   }
   return match[1]!.toLowerCase()

@@ -27,6 +27,7 @@ import { kafkaMessageId } from './consumer/fetcher.ts'
 import type { KafkaConsumerConfig } from './consumer/options.ts'
 import type { KafkaProducerConfig } from './producer/options.ts'
 import { KafkaProducer, type ProducerRecord, type RecordMetadata } from './producer/producer.ts'
+import { redactUrl } from '../core/redact-url.ts'
 
 export const KAFKA_CAPABILITIES: Capabilities = Object.freeze({
   groups: true,
@@ -237,7 +238,8 @@ export class KafkaBroker implements Broker {
   #closed = false
 
   constructor(url: string, cluster: KafkaCluster) {
-    this.url = url
+    // Shown in messages and reports: never with a secret (see core/redact-url.ts).
+    this.url = redactUrl(url)
     this.cluster = cluster
     this.admin = new KafkaAdmin(cluster)
   }

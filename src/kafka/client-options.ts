@@ -8,6 +8,7 @@ import type { SaslMechanism } from './sasl/mechanism.ts'
 import { oauthBearerMechanism, type OAuthBearerProvider } from './sasl/oauthbearer.ts'
 import { plainMechanism } from './sasl/plain.ts'
 import { scramMechanism } from './sasl/scram.ts'
+import { redactUrl } from '../core/redact-url.ts'
 
 export interface SaslOptions {
   mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512' | 'oauthbearer'
@@ -78,10 +79,11 @@ export function clusterOptionsFrom(
   options: KafkaClientOptions & { maxFrameBytes?: number },
 ): ClusterOptions {
   const match = /^(kafka|kafka\+ssl):\/\/(?:([^@/]*)@)?([^/?#]*)\/?(?:\?([^#]*))?$/i.exec(url)
-  if (!match) throw new ConfigError(`"${url}" is not a Kafka URL: expected kafka://host:port[,host:port…]`)
+  if (!match)
+    throw new ConfigError(`"${redactUrl(url)}" is not a Kafka URL: expected kafka://host:port[,host:port…]`)
   const secure = match[1]!.toLowerCase() === 'kafka+ssl'
   const bootstrap = parseBrokerList(match[3]!)
-  if (bootstrap.length === 0) throw new ConfigError(`Kafka URL "${url}" names no broker`)
+  if (bootstrap.length === 0) throw new ConfigError(`Kafka URL "${redactUrl(url)}" names no broker`)
   const params = new URLSearchParams(match[4] ?? '')
 
   let sasl = options.sasl

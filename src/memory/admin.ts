@@ -1,7 +1,7 @@
 // Admin of the embedded broker: topics, and groups with their lag per partition.
 
 import type { Admin, CreateTopicOptions, GroupDescription, TopicDescription } from '../core/contract.ts'
-import { ClosedError, ConfigError } from '../core/errors.ts'
+import { ClosedError, ConfigError, NotFoundError } from '../core/errors.ts'
 import type { Engine } from './engine.ts'
 
 export class MemoryAdmin implements Admin {
@@ -40,7 +40,7 @@ export class MemoryAdmin implements Admin {
   async describeTopic(name: string): Promise<TopicDescription> {
     this.check()
     const topic = this.engine.topics.get(name)
-    if (!topic) throw new ConfigError(`topic "${name}" does not exist`)
+    if (!topic) throw new NotFoundError(`topic "${name}" does not exist`)
     return {
       name,
       partitions: topic.partitions.map((log) => ({
@@ -59,7 +59,7 @@ export class MemoryAdmin implements Admin {
 
   async describeGroup(name: string): Promise<GroupDescription> {
     this.check()
-    if (!this.engine.groupNames().includes(name)) throw new ConfigError(`group "${name}" does not exist`)
+    if (!this.engine.groupNames().includes(name)) throw new NotFoundError(`group "${name}" does not exist`)
     const group = this.engine.group(name)
     const offsets = group
       .committedOffsets()

@@ -18,6 +18,7 @@ import type { Engine } from './engine.ts'
 import type { EngineLease } from './engines.ts'
 import { DEFAULT_BUFFER_SIZE, MemoryProducer } from './producer.ts'
 import { validateTopicName } from './topic.ts'
+import { redactUrl } from '../core/redact-url.ts'
 
 let clients = 0
 
@@ -35,7 +36,8 @@ export class MemoryBroker implements Broker {
   private readonly clientId = `conduit-memory-${++clients}`
 
   constructor(url: string, settings: MemorySettings, lease: EngineLease) {
-    this.url = url
+    // Shown in messages and reports: never with a secret (see core/redact-url.ts).
+    this.url = redactUrl(url)
     this.settings = settings
     this.lease = lease
     this.engine = lease.engine

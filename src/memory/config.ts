@@ -14,13 +14,16 @@
 //   retentionMs=N, retentionBytes=N   per partition; none by default — so memory: keeps every
 //                         record for the life of the broker: set one for long-running processes
 //   file only: fsync=always|interval (default interval), fsyncIntervalMs=N (default 1000),
-//              segmentBytes=N (default 64 MiB)
+//              segmentBytes=N (default 64 MiB),
+//              create=B (default true; false: fail with NotFoundError instead of creating a
+//              missing directory — for tools that only look, such as `conduit topics list`)
 
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { ConnectOptions } from '../core/contract.ts'
 import { ConfigError } from '../core/errors.ts'
 import { MAX_PARTITIONS } from './topic.ts'
+import { redactUrl } from '../core/redact-url.ts'
 
 export interface MemorySettings {
   kind: 'memory' | 'file'
@@ -35,16 +38,18 @@ export interface MemorySettings {
   fsync: 'always' | 'interval'
   fsyncIntervalMs: number
   segmentBytes: number
+  /** Whether opening a `file:` broker may create its directory. */
+  create: boolean
 }
 
 const COMMON = ['partitions', 'maxMessageBytes', 'autoCreateTopics', 'retentionMs', 'retentionBytes'] as const
-const FILE_ONLY = ['fsync', 'fsyncIntervalMs', 'segmentBytes'] as const
+const FILE_ONLY = ['fsync', 'fsyncIntervalMs', 'segmentBytes', 'create'] as const
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
 
 export function parseMemoryUrl(url: string, options: ConnectOptions = {}): MemorySettings {
   const match = /^(memory|file):(.*)$/is.exec(url)
-  if (!match) throw new ConfigError(`"${url}" is not a memory: or file: URL`)
+  if (!match) throw new ConfigError(`"${redactUrl(url)}" is not a memory: or file: URL`)
   const kind = match[1]!.toLowerCase() as 'memory' | 'file'
   const rest = match[2]!
   const queryAt = rest.indexOf('?')
@@ -81,13 +86,21 @@ export function parseMemoryUrl(url: string, options: ConnectOptions = {}): Memor
     try {
       p = location.startsWith('//') ? fileURLToPath(`file:${location}`) : decodeURIComponent(location)
     } catch (error) {
-      throw new ConfigError(`"${url}" is not a valid file: URL: ${(error as Error).message}`, {
+      throw new ConfigError(`"${redactUrl(url)}" is not a valid file: URL: ${(error as Error).message}`, {
         cause: error,
       })
     }
     if (p === '')
       throw new ConfigError('a file: URL needs a directory, e.g. file:./data or file:/var/lib/conduit')
     dir = path.resolve(p)
+    // `file://` (an empty WHATWG path) and `file:/` both name the root: the broker would lock it,
+    // create topic folders in it and, with retention, delete segment files there.
+    if (path.parse(dir).root === dir) {
+      throw new ConfigError(
+        `"${redactUrl(url)}" names the root directory ${dir}, not a data directory; ` +
+          'give one, e.g. file:./data, file:/var/lib/conduit or file:///var/lib/conduit',
+      )
+    }
     shareKey = `file:${dir}`
   }
 
@@ -103,6 +116,7 @@ export function parseMemoryUrl(url: string, options: ConnectOptions = {}): Memor
     fsync: fsyncPolicy(raw.fsync),
     fsyncIntervalMs: integer(raw, 'fsyncIntervalMs', 1000, 1, 3_600_000)!,
     segmentBytes: integer(raw, 'segmentBytes', 64 * 1024 * 1024, 4096, 1024 * 1024 * 1024)!,
+    create: boolean(raw, 'create', true),
   }
 }
 

@@ -2,7 +2,8 @@
 // connection to the same `memory:<name>` or `file:<dir>` in this process. A shared engine lives while
 // it has connections; the last close() releases it (and, for file:, closes its files and lock).
 
-import { ConfigError } from '../core/errors.ts'
+import { existsSync } from 'node:fs'
+import { ConfigError, NotFoundError } from '../core/errors.ts'
 import type { MemorySettings } from './config.ts'
 import { Engine } from './engine.ts'
 import { FileStore } from './file/store.ts'
@@ -21,11 +22,19 @@ export interface EngineLease {
 }
 
 function fingerprint(s: MemorySettings): string {
-  const { shareKey: _k, dir: _d, ...rest } = s
+  // `create` only matters for the first open: a look-only connection may share a writer's engine.
+  const { shareKey: _k, dir: _d, create: _c, ...rest } = s
   return JSON.stringify(rest)
 }
 
 function createEngine(settings: MemorySettings): Engine {
+  if (settings.kind === 'file' && !settings.create && !existsSync(settings.dir!)) {
+    // Checked before the store opens, which would create the directory and its lock file.
+    throw new NotFoundError(`no broker data in ${settings.dir!}: the directory does not exist`, {
+      path: settings.dir!,
+      hint: 'check the path; the directory is made when a broker opens it with create=true (the default)',
+    })
+  }
   const store =
     settings.kind === 'file'
       ? FileStore.open(settings.dir!, {

@@ -37,6 +37,7 @@ import type { PulsarWsConsumer } from './consumer.ts'
 import type { SubscriptionType } from './endpoint.ts'
 import { DEFAULT_MAX_TEXT_FRAME_SIZE } from './producer.ts'
 import type { PulsarWsProducer, WsMessageInput, WsSendReceipt } from './producer.ts'
+import { redactUrl } from '../core/redact-url.ts'
 
 /** Room for JSON, key and properties around the base64 payload in one text frame. */
 const FRAME_OVERHEAD = 16 * 1024
@@ -92,7 +93,8 @@ export class PulsarWsBroker implements Broker {
   #closed = false
 
   constructor(url: string, client: PulsarWsClient) {
-    this.url = url
+    // Shown in messages and reports: never with a secret (see core/redact-url.ts).
+    this.url = redactUrl(url)
     this.client = client
     this.admin = new PulsarContractAdmin(client.admin, {
       resolve: (name) => client.resolve(name).full,

@@ -10,6 +10,7 @@
 import { ConfigError } from '../core/errors.ts'
 import { parseTopicName } from '../pulsar/topic-name.ts'
 import type { TopicName } from '../pulsar/topic-name.ts'
+import { redactUrl } from '../core/redact-url.ts'
 
 export type Persistence = 'persistent' | 'non-persistent'
 
@@ -68,19 +69,23 @@ export function parseServiceBase(url: string): ServiceBase {
   try {
     u = new URL(url)
   } catch {
-    throw new ConfigError(`"${url}" is not a valid URL; expected ws://host:port or wss://host:port`)
+    throw new ConfigError(
+      `"${redactUrl(url)}" is not a valid URL; expected ws://host:port or wss://host:port`,
+    )
   }
   if (u.protocol !== 'ws:' && u.protocol !== 'wss:') {
-    throw new ConfigError(`"${url}" is not a Pulsar WebSocket URL: the scheme must be ws:// or wss://`)
+    throw new ConfigError(
+      `"${redactUrl(url)}" is not a Pulsar WebSocket URL: the scheme must be ws:// or wss://`,
+    )
   }
-  if (u.hostname === '') throw new ConfigError(`no host in "${url}"`)
+  if (u.hostname === '') throw new ConfigError(`no host in "${redactUrl(url)}"`)
   if (u.username !== '' || u.password !== '') {
     throw new ConfigError('credentials do not belong in the URL; pass { token } (JWT) in the options')
   }
   const path = u.pathname.replace(/\/+$/, '')
   if (/\/ws\/v2\//.test(path + '/')) {
     throw new ConfigError(
-      `"${url}" names an endpoint; the client wants the web service base, e.g. ws://host:8080`,
+      `"${redactUrl(url)}" names an endpoint; the client wants the web service base, e.g. ws://host:8080`,
     )
   }
   const secure = u.protocol === 'wss:'

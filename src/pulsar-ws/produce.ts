@@ -8,6 +8,7 @@ import type { Persistence, TopicAddress } from './endpoint.ts'
 import { PulsarWsProducer } from './producer.ts'
 import type { WsMessageInput, WsSendReceipt } from './producer.ts'
 import type { SocketOptions } from './socket.ts'
+import { redactUrl } from '../core/redact-url.ts'
 
 export interface ProduceOptions extends SocketOptions {
   sendTimeoutMs?: number
@@ -20,14 +21,14 @@ export function parseProducerUrl(url: string): TopicAddress {
   try {
     u = new URL(url)
   } catch {
-    throw new ConfigError(`"${url}" is not a valid URL`)
+    throw new ConfigError(`"${redactUrl(url)}" is not a valid URL`)
   }
   if (u.protocol !== 'ws:' && u.protocol !== 'wss:')
-    throw new ConfigError(`"${url}" is not a ws:// or wss:// URL`)
+    throw new ConfigError(`"${redactUrl(url)}" is not a ws:// or wss:// URL`)
   const m = /\/ws\/v2\/producer\/(persistent|non-persistent)\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(u.pathname)
   if (!m) {
     throw new ConfigError(
-      `"${url}" is not a producer endpoint; expected ws://host:port/ws/v2/producer/persistent/{tenant}/{namespace}/{topic}`,
+      `"${redactUrl(url)}" is not a producer endpoint; expected ws://host:port/ws/v2/producer/persistent/{tenant}/{namespace}/{topic}`,
     )
   }
   return {

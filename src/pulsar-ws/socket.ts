@@ -27,6 +27,7 @@ import {
   ConnectionError,
   TimeoutError,
 } from '../core/errors.ts'
+import { redactUrl } from '../core/redact-url.ts'
 
 export interface WsTlsOptions {
   /** PEM text (or Buffer) of the CA(s) to trust. */
@@ -91,11 +92,6 @@ export function handshakeError(status: number, reason: string, where: string): C
   return new BrokerError(status, `HTTP_${status}`, message, { retriable: false })
 }
 
-function redact(url: string): string {
-  // Never put a token into an error message, even if a user passed one as ?token=.
-  return url.replace(/([?&]token=)[^&]*/g, '$1…')
-}
-
 function textOf(data: RawData): string {
   if (Buffer.isBuffer(data)) return data.toString('utf8')
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8')
@@ -112,7 +108,8 @@ export async function openWebSocket(
   options: SocketOptions = {},
   onText?: (text: string) => void,
 ): Promise<WebSocket> {
-  const where = redact(url)
+  // Never put a token into an error message, even if a user passed one as ?token=.
+  const where = redactUrl(url)
   const headers: Record<string, string> = {}
   if (options.token !== undefined) {
     const token = typeof options.token === 'string' ? options.token : await options.token()

@@ -14,6 +14,7 @@ import {
   TimeoutError,
 } from '../core/errors.ts'
 import { parseTopicName } from './topic-name.ts'
+import { redactUrl } from '../core/redact-url.ts'
 
 export interface PulsarAdminOptions {
   /** `http://host:8080` or `https://host:8443`. */
@@ -70,10 +71,10 @@ export class PulsarAdmin {
     try {
       url = new URL(opts.url)
     } catch {
-      throw new ConfigError(`invalid admin URL "${opts.url}"`)
+      throw new ConfigError(`invalid admin URL "${redactUrl(opts.url)}"`)
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
-      throw new ConfigError(`admin URL must be http(s), got "${opts.url}"`)
+      throw new ConfigError(`admin URL must be http(s), got "${redactUrl(opts.url)}"`)
     this.url = url
     this.#opts = opts
   }
@@ -214,6 +215,13 @@ export class PulsarAdmin {
   }
   partitionedTopicStats(topic: string): Promise<TopicStats & { partitions?: Record<string, TopicStats> }> {
     return this.request('GET', `/admin/v2/${topicPath(topic)}/partitioned-stats?perPartition=true`)
+  }
+  /**
+   * The id of the newest message of a non-partitioned topic or of one partition
+   * (`…-partition-N`); entryId -1 while the topic's current ledger holds nothing.
+   */
+  lastMessageId(topic: string): Promise<{ ledgerId: number; entryId: number; batchIndex?: number }> {
+    return this.request('GET', `/admin/v2/${topicPath(topic)}/lastMessageId`)
   }
   /** Messages waiting in one subscription. */
   async backlog(topic: string, subscription: string): Promise<number> {

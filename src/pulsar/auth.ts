@@ -3,6 +3,7 @@
 // client can hand out a renewed token when the broker challenges an expiring one.
 
 import { AuthenticationError, ConfigError } from '../core/errors.ts'
+import { redactUrl } from '../core/redact-url.ts'
 
 export interface AuthProvider {
   /** `auth_method_name` sent in CONNECT. */
@@ -92,10 +93,11 @@ export function oauth2ClientCredentials(opts: OAuth2Options): AuthProvider {
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: form.toString(),
       })
-      if (!res.ok) throw new AuthenticationError(`OAuth2 token request to ${url} failed: HTTP ${res.status}`)
+      if (!res.ok)
+        throw new AuthenticationError(`OAuth2 token request to ${redactUrl(url)} failed: HTTP ${res.status}`)
       const body = (await res.json()) as { access_token?: unknown; expires_in?: unknown }
       if (typeof body.access_token !== 'string')
-        throw new AuthenticationError(`OAuth2 token response from ${url} has no access_token`)
+        throw new AuthenticationError(`OAuth2 token response from ${redactUrl(url)} has no access_token`)
       const ttl = typeof body.expires_in === 'number' ? body.expires_in * 1000 : 3600_000
       cached = { token: body.access_token, expiresAt: Date.now() + ttl }
       return encoder.encode(cached.token)

@@ -39,6 +39,7 @@ import type { PulsarMessageInput } from './producer/message-builder.ts'
 import { PulsarProducer } from './producer/producer.ts'
 import type { PulsarProducerConfig } from './producer/producer.ts'
 import { parseTopicName } from './topic-name.ts'
+import { redactUrl } from '../core/redact-url.ts'
 
 /** The room a single message may take, below the broker's 5 MiB default frame limit. */
 const MAX_MESSAGE_BYTES = 5 * 1024 * 1024 - 16 * 1024
@@ -181,7 +182,8 @@ export class PulsarBroker implements Broker {
   #closed = false
 
   constructor(url: string, client: PulsarClient, admin: PulsarAdmin) {
-    this.url = url
+    // Shown in messages and reports: never with a secret (see core/redact-url.ts).
+    this.url = redactUrl(url)
     this.client = client
     this.pulsarAdmin = admin
     this.admin = new PulsarContractAdmin(admin, {

@@ -4,9 +4,16 @@
 // topic's partition count (the binary driver asks the broker over its connection, the WebSocket driver
 // asks the REST API).
 
-import type { Admin, CreateTopicOptions, GroupDescription, TopicDescription } from '../core/contract.ts'
+import type {
+  Admin,
+  CreateTopicOptions,
+  GroupDescription,
+  PartitionEnd,
+  TopicDescription,
+} from '../core/contract.ts'
 import { ConfigError } from '../core/errors.ts'
 import type { PulsarAdmin } from './admin.ts'
+import { MessageId } from './protocol/message-id.ts'
 import { parseTopicName } from './topic-name.ts'
 
 export interface ContractAdminTopics {
@@ -60,6 +67,32 @@ export class PulsarContractAdmin implements Admin {
       return { name: full, partitions: [{ partition: 0 }] }
     }
     return { name: full, partitions: Array.from({ length: partitions }, (_, i) => ({ partition: i })) }
+  }
+
+  /**
+   * Pulsar has no offsets: a partition ends at its last message id, which the admin API reports
+   * with the batch index, so a message is at the end when its (ledger, entry, batch index) is
+   * not lower. Both the binary and the WebSocket driver deliver ids as `ledger:entry:p:batch`.
+   */
+  async partitionEnds(topic: string): Promise<PartitionEnd[]> {
+    const full = this.#topics.resolve(topic)
+    const partitions = await this.#topics.partitions(full)
+    const names =
+      partitions === 0
+        ? [[full, 0] as const]
+        : Array.from({ length: partitions }, (_, i) => [`${full}-partition-${i}`, i] as const)
+    return Promise.all(
+      names.map(async ([physical, partition]) => {
+        const last = await this.#admin.lastMessageId(physical)
+        const end = new MessageId(BigInt(last.ledgerId), BigInt(last.entryId), -1, last.batchIndex ?? -1)
+        return {
+          partition,
+          // A ledger with no entry yet: nothing was written since the topic (re)loaded it.
+          empty: last.entryId < 0,
+          reached: (message) => MessageId.parse(message.id).compare(end) >= 0,
+        } satisfies PartitionEnd
+      }),
+    )
   }
 
   async listGroups(): Promise<string[]> {

@@ -16,6 +16,7 @@ import { PulsarBroker } from './broker.ts'
 import { PulsarClient } from './client.ts'
 import type { PulsarClientOptions } from './client.ts'
 import { parseServiceUrl } from './service-url.ts'
+import { redactUrl } from '../core/redact-url.ts'
 
 export interface PulsarConnectOptions extends PulsarClientOptions {
   oauth2?: OAuth2Options
@@ -49,7 +50,7 @@ export const pulsarDriver: Driver = {
   async connect(url: string, options: ConnectOptions): Promise<Broker> {
     const opts = options as PulsarConnectOptions
     const [first] = parseServiceUrl(url)
-    if (!first) throw new ConfigError(`no host in "${url}"`)
+    if (!first) throw new ConfigError(`no host in "${redactUrl(url)}"`)
     const client = await createClient(url, opts)
     const adminUrl =
       opts.adminUrl ??

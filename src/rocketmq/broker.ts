@@ -21,6 +21,7 @@ import { RocketMQProducer } from './producer/producer.ts'
 import type { CompressionCodec } from './message-body.ts'
 import type { MessageExt } from './protocol/message-ext.ts'
 import { Property, SYSTEM_PROPERTY_NAMES } from './protocol/properties.ts'
+import { redactUrl } from '../core/redact-url.ts'
 
 export const ROCKETMQ_CAPABILITIES: Capabilities = Object.freeze({
   groups: true,
@@ -72,7 +73,8 @@ export class RocketMQBroker implements Broker {
   #closed = false
 
   constructor(url: string, client: RocketMQClient) {
-    this.url = url
+    // Shown in messages and reports: never with a secret (see core/redact-url.ts).
+    this.url = redactUrl(url)
     this.client = client
     this.admin = new RocketMQAdmin(client)
   }

@@ -7,6 +7,7 @@ import { ConfigError } from '../core/errors.ts'
 import { RocketMQBroker } from './broker.ts'
 import { RocketMQClient, type ClientOptions } from './client.ts'
 import { SerializeType } from './protocol/remoting-command.ts'
+import { redactUrl } from '../core/redact-url.ts'
 
 export { RocketMQBroker, ROCKETMQ_CAPABILITIES } from './broker.ts'
 export { RocketMQClient, type ClientOptions } from './client.ts'
@@ -31,15 +32,24 @@ export type { MessageQueue } from './protocol/route.ts'
 export function parseRocketMQUrl(url: string): string[] {
   const m = /^rocketmq:\/\/([^/?#]+)\/?(?:[?#].*)?$/i.exec(url)
   if (!m)
-    throw new ConfigError(`"${url}" is not a RocketMQ URL: expected rocketmq://namesrv:port[;namesrv2:port]`)
+    throw new ConfigError(
+      `"${redactUrl(url)}" is not a RocketMQ URL: expected rocketmq://namesrv:port[;namesrv2:port]`,
+    )
+  if (m[1]!.includes('@')) {
+    // ACL credentials are options; an address with user info would otherwise be dialled (and
+    // quoted in errors) with the secret in it.
+    throw new ConfigError(
+      `"${redactUrl(url)}" has user info; credentials do not belong in a RocketMQ URL: pass { accessKey, secretKey } in the options`,
+    )
+  }
   const addresses = m[1]!.split(/[;,]/).filter((a) => a !== '')
   for (const a of addresses) {
     const port = Number(a.slice(a.lastIndexOf(':') + 1))
     if (a.lastIndexOf(':') <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new ConfigError(`"${a}" in ${url} is not a host:port name-server address`)
+      throw new ConfigError(`"${redactUrl(a)}" in ${redactUrl(url)} is not a host:port name-server address`)
     }
   }
-  if (addresses.length === 0) throw new ConfigError(`${url} names no name server`)
+  if (addresses.length === 0) throw new ConfigError(`${redactUrl(url)} names no name server`)
   return addresses
 }
 

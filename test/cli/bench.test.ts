@@ -88,3 +88,22 @@ void test('bad sizes and counts are usage errors', async () => {
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
   }
 })
+
+void test('the report never shows a password or token from the URL, as text or JSON', async () => {
+  const url = 'fake://alice:hunter2@broker:9092?token=tok-secret&clientId=bench'
+  const text = await runCli(['bench', '--messages', '100', '--url', url])
+  assert.equal(text.code, 0, text.stderr)
+  assert.match(
+    text.stdout,
+    /^conduit bench on fake:\/\/alice:\*\*\*@broker:9092\?token=\*\*\*&clientId=bench\n/,
+  )
+  const json = await runCli(['bench', '--messages', '100', '--json', '--url', url])
+  assert.equal(json.code, 0, json.stderr)
+  assert.equal(
+    (JSON.parse(json.stdout) as { url: string }).url,
+    'fake://alice:***@broker:9092?token=***&clientId=bench',
+  )
+  for (const r of [text, json]) {
+    assert.doesNotMatch(r.stdout + r.stderr, /hunter2|tok-secret/)
+  }
+})

@@ -2,7 +2,14 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { UsageError } from '../../src/cli/args.ts'
 import { describeFailure, EXIT } from '../../src/cli/failure.ts'
-import { BrokerError, ConfigError, ConnectionError, LockedError } from '../../src/core/errors.ts'
+import {
+  BrokerError,
+  ConfigError,
+  ConnectionError,
+  CorruptDataError,
+  LockedError,
+  StorageError,
+} from '../../src/core/errors.ts'
 
 void test('usage errors exit 2 and point at the command help', () => {
   const r = describeFailure(new UsageError('missing topic', 'produce'))
@@ -32,4 +39,35 @@ void test('foreign errors exit 1 and offer the stack only when debugging', () =>
   assert.equal(r.exitCode, EXIT.failure)
   assert.match(r.text, /^error: boom\nhint: set CONDUIT_DEBUG=1/)
   assert.match(describeFailure(new TypeError('boom'), true).text, /TypeError: boom\n\s+at /)
+})
+
+void test('storage and corrupt-data errors print their own hint and path, and exit 1', () => {
+  const full = describeFailure(
+    new StorageError('cannot write segment: no space left on device', {
+      path: '/data/orders/0/00000000.log',
+      systemCode: 'ENOSPC',
+      hint: 'free space on the disk holding /data, then run the command again',
+      retriable: true,
+    }),
+  )
+  assert.equal(full.exitCode, EXIT.failure)
+  assert.equal(
+    full.text,
+    'error [CONDUIT_STORAGE]: cannot write segment: no space left on device\n' +
+      'path: /data/orders/0/00000000.log\n' +
+      'hint: free space on the disk holding /data, then run the command again\n',
+  )
+  const corrupt = describeFailure(
+    new CorruptDataError('offsets file /data/groups/billing.json does not parse', {
+      path: '/data/groups/billing.json',
+      hint: 'move the file away and run "conduit groups describe billing" to check the group',
+    }),
+  )
+  assert.equal(corrupt.exitCode, EXIT.failure)
+  // The path is in the message already, so it is not repeated; the error's hint beats the table's.
+  assert.equal(
+    corrupt.text,
+    'error [CONDUIT_CORRUPT_DATA]: offsets file /data/groups/billing.json does not parse\n' +
+      'hint: move the file away and run "conduit groups describe billing" to check the group\n',
+  )
 })

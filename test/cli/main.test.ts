@@ -37,6 +37,12 @@ void test('every command and subcommand has --help', async () => {
   assert.match((await runCli(['topics'])).stdout, /topics create <topic>/)
   assert.match((await runCli(['help', 'groups'])).stdout, /groups describe <group>/)
   assert.match((await runCli(['help', 'consume'])).stdout, /--timeout-ms T/)
+  assert.match(
+    (await runCli(['help', 'consume'])).stdout,
+    /--exit-at-end +stop at the end of every partition/,
+  )
+  assert.match((await runCli(['topics', 'create', '--help'])).stdout, /--if-not-exists +succeed \(exit 0\)/)
+  assert.match((await runCli(['topics', 'list', '--help'])).stdout, /Creates nothing/)
 })
 
 void test('--version prints the package version', async () => {

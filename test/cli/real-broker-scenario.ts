@@ -80,6 +80,41 @@ export async function cliSessionAgainst(url: string, session: SessionOptions): P
     assert.ok(line.partition === 0 || line.partition === 1)
   }
 
+  // --exit-at-end: a new group (and a reader without one) prints everything and stops by itself;
+  // the test's own timeout is what fails a run that would wait on.
+  for (const extra of [['--group', `${group}-end`], []]) {
+    r = await runCli(['consume', topic, '--exit-at-end', '--format', 'json', ...extra, ...common])
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stderr, /reached the end of every partition/)
+    const printed = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as JsonLine).value)
+    assert.deepEqual([...new Set(printed)].sort(), [...values].sort(), extra.join(' '))
+  }
+  // The first group printed and committed everything above: it is at the end already.
+  r = await runCli(['consume', topic, '--group', `${group}-end`, '--exit-at-end', ...common])
+  assert.equal(r.code, 0, r.stderr)
+  if (session.exactlyOnceAcrossRuns) assert.equal(r.stdout, '')
+
+  // Reading a topic that does not exist neither creates it nor waits on it.
+  const missing = `${topic}-missing`
+  for (const argv of [
+    ['consume', missing, '--exit-at-end'],
+    ['topics', 'describe', missing],
+  ]) {
+    r = await runCli([...argv, ...common])
+    assert.equal(r.code, 1, r.stderr)
+    assert.match(r.stderr, new RegExp(`error \\[CONDUIT_NOT_FOUND\\]: topic "${missing}" does not exist\n`))
+    assert.match(r.stderr, new RegExp(`hint: create it with "conduit topics create ${missing}"`))
+  }
+  r = await runCli(['topics', 'list', ...common])
+  assert.equal(r.code, 0, r.stderr)
+  assert.ok(!r.stdout.includes(missing), 'the missing topic was not created')
+  r = await runCli(['topics', 'create', topic, '--partitions', '2', '--if-not-exists', ...common])
+  assert.equal(r.code, 0, r.stderr)
+  assert.match(r.stderr, /exists already/)
+
   r = await runCli(['groups', 'describe', group, ...common])
   assert.equal(r.code, 0, r.stderr)
   assert.match(r.stdout, new RegExp(`group "${group}"`))

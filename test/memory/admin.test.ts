@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { after, test } from 'node:test'
 import type { Batch } from '../../src/core/contract.ts'
-import { ClosedError, ConfigError } from '../../src/core/errors.ts'
+import { ClosedError, ConfigError, NotFoundError } from '../../src/core/errors.ts'
 import { memoryDriver } from '../../src/memory/index.ts'
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'conduit-admin-'))
@@ -26,11 +26,17 @@ void test('topics: create, list, describe, delete — with clear errors', async 
   await assert.rejects(broker.admin.createTopic('c', { partitions: -2 }), ConfigError)
   await assert.rejects(broker.admin.createTopic('c', { replicationFactor: 3 }), /replicationFactor must be 1/)
   await assert.rejects(broker.admin.createTopic('x:y'), /invalid topic name/)
-  await assert.rejects(broker.admin.describeTopic('nope'), /does not exist/)
+  await assert.rejects(
+    broker.admin.describeTopic('nope'),
+    (e: unknown) => e instanceof NotFoundError && /does not exist/.test(e.message),
+  )
   await broker.admin.deleteTopic('a')
   assert.deepEqual(await broker.admin.listTopics(), ['b'])
   await assert.rejects(broker.admin.deleteTopic('a'), /does not exist/)
-  await assert.rejects(broker.admin.describeGroup('nobody'), /does not exist/)
+  await assert.rejects(
+    broker.admin.describeGroup('nobody'),
+    (e: unknown) => e instanceof NotFoundError && /does not exist/.test(e.message),
+  )
   await broker.close()
   await assert.rejects(broker.admin.listTopics(), ClosedError)
 })

@@ -16,12 +16,17 @@ void test('file: forms resolve to an absolute directory', () => {
   assert.equal(parseMemoryUrl('file:/var/lib/x').dir, '/var/lib/x')
   assert.equal(parseMemoryUrl('file:///var/lib/x').dir, '/var/lib/x')
   assert.equal(parseMemoryUrl('file:/tmp/a%20b').dir, '/tmp/a b')
+  assert.equal(parseMemoryUrl('file:data').dir, path.resolve('data'))
+  assert.equal(parseMemoryUrl('file://localhost/var/lib/x').dir, '/var/lib/x')
   const s = parseMemoryUrl('file:/d?fsync=always&fsyncIntervalMs=50&segmentBytes=8192&partitions=4')
   assert.equal(s.fsync, 'always')
   assert.equal(s.fsyncIntervalMs, 50)
   assert.equal(s.segmentBytes, 8192)
   assert.equal(s.partitions, 4)
   assert.equal(parseMemoryUrl('file:/d').fsync, 'interval')
+  assert.equal(parseMemoryUrl('file:/d').create, true)
+  assert.equal(parseMemoryUrl('file:/d?create=false').create, false)
+  assert.equal(parseMemoryUrl('file:/d', { create: false }).create, false)
 })
 
 void test('connect options win over the URL', () => {
@@ -32,6 +37,12 @@ void test('connect options win over the URL', () => {
 void test('bad URLs and options are ConfigErrors that say what to do', () => {
   const cases: [string, RegExp][] = [
     ['file:', /needs a directory/],
+    ['file://', /names the root directory \/, not a data directory/],
+    ['file:/', /names the root directory/],
+    ['file:///', /names the root directory/],
+    ['file:////', /names the root directory/],
+    ['file:/..', /names the root directory/],
+    ['file://remote.host/data', /not a valid file: URL/],
     ['memory:?partitions=0', /partitions must be an integer from 1/],
     ['memory:?partitions=-1', /partitions/],
     ['memory:?partitions=abc', /partitions/],
@@ -40,6 +51,7 @@ void test('bad URLs and options are ConfigErrors that say what to do', () => {
     ['file:/d?fsync=sometimes', /fsync must be "always" or "interval"/],
     ['file:/d?segmentBytes=10', /segmentBytes/],
     ['memory:bad name!', /invalid memory broker name/],
+    ['memory:?create=false', /"create" is for file: URLs/],
     ['memory:?autoCreateTopics=maybe', /autoCreateTopics must be true or false/],
   ]
   for (const [url, message] of cases) {

@@ -8,7 +8,7 @@
 // single awaited send still completes within the same event-loop turn in memory mode.
 
 import type { Bytes } from '../core/contract.ts'
-import { ConduitError, ConfigError } from '../core/errors.ts'
+import { BrokerError, ConduitError, ConfigError } from '../core/errors.ts'
 import { Group } from './group.ts'
 import type { CommitSink } from './group.ts'
 import { StoredMessage, recordSize } from './message.ts'
@@ -120,7 +120,10 @@ export class Engine {
   createTopic(name: string, partitions: number): Topic {
     validateTopicName(name)
     validatePartitionCount(partitions)
-    if (this.topics.has(name)) throw new ConfigError(`topic "${name}" already exists`)
+    if (this.topics.has(name)) {
+      // The broker's answer, as Kafka's TOPIC_ALREADY_EXISTS is: the call was well formed.
+      throw new BrokerError('TOPIC_ALREADY_EXISTS', 'TOPIC_ALREADY_EXISTS', `topic "${name}" already exists`)
+    }
     const createdAt = Date.now()
     const retention = this.options.retention
     const logs = this.options.store

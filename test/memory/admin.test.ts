@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { after, test } from 'node:test'
 import type { Batch } from '../../src/core/contract.ts'
-import { ClosedError, ConfigError, NotFoundError } from '../../src/core/errors.ts'
+import { BrokerError, ClosedError, ConfigError, NotFoundError } from '../../src/core/errors.ts'
 import { memoryDriver } from '../../src/memory/index.ts'
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'conduit-admin-'))
@@ -21,7 +21,13 @@ void test('topics: create, list, describe, delete — with clear errors', async 
     { partition: 1, earliest: 0, latest: 0 },
     { partition: 2, earliest: 0, latest: 0 },
   ])
-  await assert.rejects(broker.admin.createTopic('b'), /already exists/)
+  await assert.rejects(
+    broker.admin.createTopic('b'),
+    (e) =>
+      e instanceof BrokerError &&
+      e.brokerErrorName === 'TOPIC_ALREADY_EXISTS' &&
+      /already exists/.test(e.message),
+  )
   await assert.rejects(broker.admin.createTopic('c', { partitions: 0 }), ConfigError)
   await assert.rejects(broker.admin.createTopic('c', { partitions: -2 }), ConfigError)
   await assert.rejects(broker.admin.createTopic('c', { replicationFactor: 3 }), /replicationFactor must be 1/)

@@ -43,6 +43,19 @@ export interface MessageEvent {
   bytes?: number
 }
 
+/**
+ * `conduit:error` — a failure in work that no caller awaits (a background commit or append), so it
+ * cannot be thrown to anyone; what the driver does about it (usually: retry) is in `action`.
+ */
+export interface BackgroundErrorEvent {
+  driver: string
+  /** What failed, e.g. `commit after dead-lettering orders/0`. */
+  operation: string
+  /** What happens next, e.g. `retried in 1000 ms`. */
+  action: string
+  error: Error
+}
+
 /** A channel whose payload type is known, so publishers and subscribers agree on its shape. */
 export interface TypedChannel<T> {
   readonly name: string
@@ -63,6 +76,7 @@ export const channels = {
   requestError: typed<RequestEvent>('conduit:request:error'),
   messageSend: typed<MessageEvent>('conduit:message:send'),
   messageReceive: typed<MessageEvent>('conduit:message:receive'),
+  backgroundError: typed<BackgroundErrorEvent>('conduit:error'),
 } as const
 
 /** Publishes the payload `payloadFactory` builds, calling it only when the channel has subscribers. */

@@ -5,6 +5,8 @@
 // - ack() commits every partition range of the batch; nack() hands the same records out again,
 //   after a growing delay (redelivery.ts; consumer options `redeliveryDelayMs`, default 1000, and
 //   `maxRedeliveryDelayMs`, default 60 000) during which the member's other partitions keep flowing.
+// - An ack whose commit cannot be stored (file: with a full disk) rejects with the StorageError and
+//   gives every partition of the batch back as a nack does; it never throws synchronously.
 // - A batch not acked within `ackTimeoutMs` is redelivered; a late ack of it is then ignored.
 // - A record delivered `maxRedeliveries + 1` times without an ack goes to the dead-letter topic
 //   (default `<topic>-<group>-DLQ`, Pulsar's convention) and is skipped.
@@ -12,6 +14,7 @@
 
 import type { Batch, Consumer, Message, RunOptions, StartPosition } from '../core/contract.ts'
 import { ClosedError, ConfigError } from '../core/errors.ts'
+import { channels, publish } from '../core/diagnostics.ts'
 import { runHandler } from '../core/run-handler.ts'
 import type { Engine } from './engine.ts'
 import type { Group, GroupMember, InflightHolder, PartitionState } from './group.ts'
@@ -253,21 +256,55 @@ export class MemoryConsumer implements Consumer, GroupMember {
     )
     appended.then(
       () => {
-        if (holdPartition && state.inflight === holder) {
-          state.inflight = null
-          this.group.commit(state, end)
-          this.group.wakeAll()
-        }
+        if (holdPartition && state.inflight === holder) this.commitDeadLettered(state, holder, end, 1)
       },
-      () => {
+      (error: unknown) => {
         // Not stored: make them eligible again so a later fetch retries the dead-lettering.
         for (const r of records) state.deliveries.set(r.offset, (this.options.maxRedeliveries ?? 0) + 1)
         if (holdPartition && state.inflight === holder) {
           state.inflight = null
+          this.deferRedelivery(state, 1)
           this.group.wakeAll()
         }
+        this.reportBackground(`dead-lettering ${state.topic.name}/${state.partition}`, 'retried', error)
       },
     )
+  }
+
+  /**
+   * The dead letters are stored; commits past them. If the commit cannot be stored (disk full), the
+   * partition stays held and the commit is retried with backoff: releasing it would skip records
+   * already marked dead without ever committing past them.
+   */
+  private commitDeadLettered(
+    state: PartitionState,
+    holder: InflightHolder,
+    end: number,
+    attempt: number,
+  ): void {
+    try {
+      this.group.commit(state, end)
+    } catch (error) {
+      const delay = redeliveryDelay(this.options.redelivery, attempt)
+      const name = `${state.topic.name}/${state.partition}`
+      this.reportBackground(`commit after dead-lettering ${name}`, `retried in ${delay} ms`, error)
+      setTimeout(() => {
+        if (state.inflight === holder && !this.engine.closed)
+          this.commitDeadLettered(state, holder, end, attempt + 1)
+      }, delay)
+      return
+    }
+    state.inflight = null
+    this.group.wakeAll()
+  }
+
+  private reportBackground(operation: string, action: string, error: unknown): void {
+    publish(channels.backgroundError, () => ({
+      driver: 'memory',
+      operation,
+      action,
+      error: error instanceof Error ? error : new Error(String(error)),
+    }))
   }
 
   /**
@@ -278,7 +315,11 @@ export class MemoryConsumer implements Consumer, GroupMember {
     state.redeliverAt = now + redeliveryDelay(this.options.redelivery, deliveries)
   }
 
-  /** ack (commit) or nack (redeliver) a batch. */
+  /**
+   * ack (commit) or nack (redeliver) a batch. Every partition range is settled even when a commit
+   * fails: a range whose commit could not be stored goes back like a nack, and the returned promise
+   * rejects with the first such error.
+   */
   settle(batch: MemoryBatch, how: Settlement): Promise<void> {
     if (batch.done) {
       if (batch.releasedByClose) {
@@ -293,14 +334,19 @@ export class MemoryConsumer implements Consumer, GroupMember {
     batch.done = true
     if (batch.timer) clearTimeout(batch.timer)
     this.inflight.delete(batch)
+    let failure: unknown = null
     const now = performance.now()
     for (const range of batch.ranges) {
       const state = range.state
       if (state.inflight !== batch) continue // a seek moved the position meanwhile
       state.inflight = null
       if (how === 'ack') {
-        this.group.commit(state, range.end)
-        continue
+        try {
+          this.group.commit(state, range.end)
+          continue
+        } catch (error) {
+          failure ??= error
+        }
       }
       const counted = countDelivery(state, range)
       // Records that will go to the dead-letter topic rather than to the handler need no wait.
@@ -309,7 +355,7 @@ export class MemoryConsumer implements Consumer, GroupMember {
       if (how !== 'timeout' && !allDead) this.deferRedelivery(state, counted.most, now)
     }
     this.group.wakeAll()
-    return Promise.resolve()
+    return failure === null ? Promise.resolve() : Promise.reject(failure as Error)
   }
 
   /** Ack timeout: redeliver. */

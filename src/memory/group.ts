@@ -142,22 +142,26 @@ export class Group {
     return out
   }
 
+  /**
+   * Moves the committed position. In file mode the sink writes it first and may throw a
+   * StorageError (disk full): then nothing here changes, so the caller can hand the records out again.
+   */
   commit(state: PartitionState, offset: number): void {
     // An ack never moves a position backwards; only seek does (through setPosition).
     if (offset < state.committed) return
+    this.sink?.(this.name, state.topic.name, state.partition, offset)
     state.committed = offset
     for (const delivered of state.deliveries.keys())
       if (delivered < offset) state.deliveries.delete(delivered)
-    this.sink?.(this.name, state.topic.name, state.partition, offset)
   }
 
   /** Seek: moves the position, releasing any batch in flight on the partition. */
   setPosition(state: PartitionState, offset: number): void {
+    this.sink?.(this.name, state.topic.name, state.partition, offset) // may throw: nothing moved then
     state.inflight = null
     state.committed = offset
     state.deliveries.clear()
     state.redeliverAt = 0
-    this.sink?.(this.name, state.topic.name, state.partition, offset)
     this.wakeAll()
   }
 

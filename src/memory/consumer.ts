@@ -17,6 +17,7 @@ import { ClosedError, ConfigError } from '../core/errors.ts'
 import { channels, publish } from '../core/diagnostics.ts'
 import { runHandler } from '../core/run-handler.ts'
 import type { Engine } from './engine.ts'
+import { resolveStart } from './group.ts'
 import type { Group, GroupMember, InflightHolder, PartitionState } from './group.ts'
 import { RedeliveredMessage, parseMessageId } from './message.ts'
 import type { StoredMessage } from './message.ts'
@@ -180,7 +181,7 @@ export class MemoryConsumer implements Consumer, GroupMember {
         state.redeliverAt = 0
       }
       const log = state.topic.partitions[state.partition]!
-      if (state.committed < log.earliest) state.committed = log.earliest // retention removed them
+      if (state.committed < log.earliest) this.resetOutOfRange(state)
       if (state.committed >= log.visibleEnd) continue
       const records = log.read(state.committed, remaining)
       if (records.length === 0) continue
@@ -207,6 +208,28 @@ export class MemoryConsumer implements Consumer, GroupMember {
       batch.timer.unref()
     }
     return batch
+  }
+
+  /**
+   * Retention dropped records this group had not consumed yet: continue where the `from` policy
+   * says (as Kafka's auto.offset.reset does), and report the skip — it must never be silent.
+   */
+  private resetOutOfRange(state: PartitionState): void {
+    const log = state.topic.partitions[state.partition]!
+    const from = state.committed
+    const to = Math.max(resolveStart(state.topic, state.partition, this.options.from), log.earliest)
+    state.committed = to
+    state.deliveries.clear()
+    publish(channels.offsetReset, () => ({
+      driver: 'memory',
+      group: this.group.name,
+      topic: state.topic.name,
+      partition: state.partition,
+      from,
+      to,
+      earliest: log.earliest,
+      policy: String(this.options.from ?? 'latest'),
+    }))
   }
 
   /** Slow path for partitions with records delivered before: counts and dead letters. */

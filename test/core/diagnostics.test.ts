@@ -13,6 +13,7 @@ void test('channels carry the documented names', () => {
       'conduit:request:error',
       'conduit:message:send',
       'conduit:message:receive',
+      'conduit:consumer:offset-reset',
       'conduit:error',
     ],
   )

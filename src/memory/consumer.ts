@@ -31,8 +31,10 @@ export const DEFAULT_MAX_BATCH = 1000
  * Batches handed out within one event-loop turn before the next one waits for the loop: a consumer
  * that keeps up with a large backlog (or nacks with a zero redelivery delay) would otherwise run
  * from microtask to microtask and starve timers, signals and sockets until the backlog is gone.
+ * The same as the engine's flushes per turn: with 32, a consumer fell behind a producer sending
+ * 256 flushes a turn, and in file: mode then read its records back from disk instead of the cache.
  */
-const BATCHES_PER_TURN = 32
+const BATCHES_PER_TURN = 256
 
 /** How a batch is settled: ack, nack (delayed redelivery), or an ack timeout (redelivered at once). */
 type Settlement = 'ack' | 'nack' | 'timeout'

@@ -81,6 +81,8 @@ void test('a full disk: acks reject with a retriable StorageError, the batch com
   assert.deepEqual(sorted(again), ['0:a0', '0:a1', '1:b0'])
   assert.ok(again.messages.every((m) => m.redeliveryCount === 1))
   await assert.rejects(again.ack(), assertDiskFull, 'still full: the ack fails again')
+  // A seek that cannot be stored fails the same way and moves nothing, not even in memory.
+  await assert.rejects(consumer.seek('t:0:1'), assertDiskFull)
 
   disk.free()
   const third = await nextBatch(consumer)

@@ -10,6 +10,8 @@ export interface SmallDisk {
   readonly dir: string
   /** Writes a filler file until the file system has no page left (the write fails with ENOSPC). */
   fill(): void
+  /** Shortens the filler by `bytes`: that much space (whole pages) comes back. */
+  release(bytes: number): void
   /** Deletes the filler: the space comes back. */
   free(): void
   unmount(): void
@@ -42,6 +44,9 @@ export function mountSmallDisk(size: string): SmallDisk | string {
       } finally {
         fs.closeSync(fd)
       }
+    },
+    release(bytes: number) {
+      fs.truncateSync(filler, Math.max(0, fs.statSync(filler).size - bytes))
     },
     free() {
       fs.rmSync(filler, { force: true })

@@ -195,3 +195,37 @@ void test('a full disk: the commit after dead-lettering is retried and reported,
   )
   await broker.close()
 })
+
+void test('one page left: the records fit, their index entry does not; offsets stay the same after a restart', async (t) => {
+  if (!disk) return t.skip(skipped)
+  t.after(() => disk?.free())
+  const url = `file:${disk.dir}/index`
+  let broker: Broker = await memoryDriver.connect(url, {})
+  await broker.admin.createTopic('t', { partitions: 1 })
+  const producer = await broker.producer({ topic: 't' })
+  const reported: Error[] = []
+  const listener = (event: { error: Error }) => void reported.push(event.error)
+  channels.backgroundError.subscribe(listener)
+  t.after(() => channels.backgroundError.unsubscribe(listener))
+
+  disk.fill()
+  disk.release(4096) // the new segment's first page; its index file gets none
+  // The index is a hint: the send is acknowledged (its records are written) and the index entry
+  // is retried. It used to fail the send while the records stayed on disk, so after a restart a
+  // "failed" message appeared and every later offset moved by one.
+  const first = await producer.send({ value: 'first' })
+  assert.equal(first.offset, 0)
+  assert.equal(reported.length, 1)
+  assertDiskFull(reported[0])
+  disk.free()
+  assert.equal((await producer.send({ value: 'second' })).offset, 1)
+  await broker.close()
+
+  broker = await memoryDriver.connect(url, {})
+  const reader = await broker.consumer({ topic: 't', from: 'earliest' })
+  assert.deepEqual(
+    (await nextBatch(reader)).messages.map((m) => `${m.offset}:${m.valueString()}`),
+    ['0:first', '1:second'],
+  )
+  await broker.close()
+})

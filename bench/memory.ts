@@ -25,7 +25,8 @@
 // file: run that coalesces several sends into one fsync is not compared with a loop that syncs
 // more often. And `file:` with its default policy against `memory:`, since file: is memory: plus the
 // bytes. Goals (reported, not enforced): file: default ≥ 0.8 × memory: at 100 B; file: fsync=always
-// ≥ 0.8 × raw write+fdatasync.
+// ≥ 0.8 × raw write+fdatasync. The fsync=always pair runs twice (file:, raw, file:, raw) and each
+// side counts at its better round.
 //
 // Options: --quick (smaller counts), --json (machine-readable lines).
 
@@ -360,21 +361,35 @@ try {
     if (size === 100) goals.push({ goal: 'file: default / memory: at 100 B ≥ 0.8', ratio: vsMemory })
     print(await endToEnd(`file:${path.join(dir, `s${size}`)}`, 'file:', size, 'single', singleCount))
 
-    const alwaysDir = path.join(dir, `a${size}`)
+    // Two rounds, file: then raw each time, and each side counted at its better round: the fsync
+    // latency of this shared disk swings several-fold from one second to the next.
     const alwaysCount = Math.floor(batchCount / 4)
-    const always = await countingFsyncs(() =>
-      endToEnd(`file:${alwaysDir}?fsync=always`, 'file:', size, 'batch', alwaysCount),
-    )
-    const alwaysSizes = writeSizesOf(alwaysDir)
-    fs.rmSync(alwaysDir, { recursive: true, force: true })
-    const durable = rawDurableWrite(dir, alwaysCount, alwaysSizes, always.fsyncs)
-    const vsDurable = always.result.msgPerSec / durable.msgPerSec
-    print(
-      always.result,
-      `fsync=always, ${f(always.fsyncs)} fsyncs | raw write+fdatasync of the same ${f(durable.bytes)} B ` +
-        `in the same ${f(alwaysSizes.length)} writes with as many fdatasyncs: ${f(durable.msgPerSec)} msg/s ` +
-        `(${durable.mbPerSec.toFixed(0)} MB/s) → file:/raw = ${vsDurable.toFixed(2)}`,
-    )
+    let vsDurable = 0
+    let bestAlways: Result | null = null
+    let bestDurable: Raw | null = null
+    for (let round = 0; round < 2; round++) {
+      const alwaysDir = path.join(dir, `a${size}-${round}`)
+      const always = await countingFsyncs(() =>
+        endToEnd(`file:${alwaysDir}?fsync=always`, 'file:', size, 'batch', alwaysCount),
+      )
+      const alwaysSizes = writeSizesOf(alwaysDir)
+      fs.rmSync(alwaysDir, { recursive: true, force: true })
+      const durable = rawDurableWrite(dir, alwaysCount, alwaysSizes, always.fsyncs)
+      print(
+        always.result,
+        `fsync=always, ${f(always.fsyncs)} fsyncs | raw write+fdatasync of the same ${f(durable.bytes)} B ` +
+          `in the same ${f(alwaysSizes.length)} writes with as many fdatasyncs: ${f(durable.msgPerSec)} msg/s ` +
+          `(${durable.mbPerSec.toFixed(0)} MB/s) → file:/raw = ${(always.result.msgPerSec / durable.msgPerSec).toFixed(2)}`,
+      )
+      if (!bestAlways || always.result.msgPerSec > bestAlways.msgPerSec) bestAlways = always.result
+      if (!bestDurable || durable.msgPerSec > bestDurable.msgPerSec) bestDurable = durable
+    }
+    vsDurable = bestAlways!.msgPerSec / bestDurable!.msgPerSec
+    if (!asJson)
+      console.log(
+        `${' '.repeat(9)}fsync=always at ${size} B, better round of each: ${f(bestAlways!.msgPerSec)} / ` +
+          `${f(bestDurable!.msgPerSec)} msg/s → file:/raw = ${vsDurable.toFixed(2)}`,
+      )
     goals.push({ goal: `file: fsync=always / raw write+fdatasync at ${size} B ≥ 0.8`, ratio: vsDurable })
   }
   // Wall-clock ratios on a machine shared with other work mostly measure the neighbours: say how busy it was.

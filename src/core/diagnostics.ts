@@ -43,6 +43,38 @@ export interface MessageEvent {
   bytes?: number
 }
 
+/**
+ * `conduit:consumer:offset-reset` — a group's position was no longer in the log (retention dropped
+ * those records) and was reset by the consumer's `from` policy: the records in between were skipped.
+ */
+export interface OffsetResetEvent {
+  driver: string
+  group: string
+  topic: string
+  partition: number
+  /** The position that was out of range. */
+  from: number
+  /** Where the group continues. */
+  to: number
+  /** The oldest offset still in the log. */
+  earliest: number
+  /** The `from` policy that chose `to`. */
+  policy: string
+}
+
+/**
+ * `conduit:error` — a failure in work that no caller awaits (a background commit or append), so it
+ * cannot be thrown to anyone; what the driver does about it (usually: retry) is in `action`.
+ */
+export interface BackgroundErrorEvent {
+  driver: string
+  /** What failed, e.g. `commit after dead-lettering orders/0`. */
+  operation: string
+  /** What happens next, e.g. `retried in 1000 ms`. */
+  action: string
+  error: Error
+}
+
 /** A channel whose payload type is known, so publishers and subscribers agree on its shape. */
 export interface TypedChannel<T> {
   readonly name: string
@@ -63,6 +95,8 @@ export const channels = {
   requestError: typed<RequestEvent>('conduit:request:error'),
   messageSend: typed<MessageEvent>('conduit:message:send'),
   messageReceive: typed<MessageEvent>('conduit:message:receive'),
+  offsetReset: typed<OffsetResetEvent>('conduit:consumer:offset-reset'),
+  backgroundError: typed<BackgroundErrorEvent>('conduit:error'),
 } as const
 
 /** Publishes the payload `payloadFactory` builds, calling it only when the channel has subscribers. */

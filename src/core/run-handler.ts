@@ -9,6 +9,11 @@
 // ones already running are awaited, and the WHOLE batch is nacked. The broker then redelivers every
 // message of it, including the ones whose handler already succeeded — at-least-once, so handlers
 // must tolerate seeing a message again. A batch whose handlers all returned is acked as a whole.
+//
+// After a nack the loop waits for the event loop (setImmediate) before asking for the next batch.
+// How soon the broker redelivers is the driver's policy, but a driver that hands the nacked batch
+// straight back from memory made a handler that always throws spin from microtask to microtask:
+// hundreds of thousands of failures before a timer, an AbortSignal's handler or a socket could run.
 
 import type { Batch, Message, RunOptions } from './contract.ts'
 import { ClosedError, ConfigError } from './errors.ts'
@@ -125,6 +130,7 @@ export async function runHandler(consumer: AsyncIterable<Batch>, options: RunOpt
         if (error instanceof ClosedError) return
         throw error
       }
+      if (!ok) await new Promise(setImmediate)
     }
   } finally {
     if (onAbort) signal?.removeEventListener('abort', onAbort)

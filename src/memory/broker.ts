@@ -17,6 +17,8 @@ import { DEFAULT_MAX_BATCH, MemoryConsumer } from './consumer.ts'
 import type { Engine } from './engine.ts'
 import type { EngineLease } from './engines.ts'
 import { DEFAULT_BUFFER_SIZE, MemoryProducer } from './producer.ts'
+import { DEFAULT_MAX_REDELIVERY_DELAY_MS, DEFAULT_REDELIVERY_DELAY_MS } from './redelivery.ts'
+import type { RedeliveryPolicy } from './redelivery.ts'
 import { validateTopicName } from './topic.ts'
 import { redactUrl } from '../core/redact-url.ts'
 
@@ -117,6 +119,7 @@ export class MemoryBroker implements Broker {
         'consumer option deadLetterTopic needs maxRedeliveries too (after how many deliveries)',
       )
     }
+    const redelivery = redeliveryPolicy(options)
     const consumer = new MemoryConsumer(this.engine, {
       topics,
       group: this.engine.group(group),
@@ -125,6 +128,7 @@ export class MemoryBroker implements Broker {
       ackTimeoutMs,
       maxRedeliveries,
       deadLetterTopic,
+      redelivery,
       clientId: this.clientId,
       onClose: (c) => this.consumers.delete(c),
     })
@@ -145,6 +149,29 @@ export class MemoryBroker implements Broker {
       this.lease.release()
     }
   }
+}
+
+/** Consumer options redeliveryDelayMs (0 = at once, yet still after other work) and maxRedeliveryDelayMs. */
+function redeliveryPolicy(options: ConsumerOptions): RedeliveryPolicy {
+  const delayMs =
+    nonNegativeInteger(options.redeliveryDelayMs, 'redeliveryDelayMs') ?? DEFAULT_REDELIVERY_DELAY_MS
+  const maxDelayMs =
+    nonNegativeInteger(options.maxRedeliveryDelayMs, 'maxRedeliveryDelayMs') ??
+    Math.max(delayMs, DEFAULT_MAX_REDELIVERY_DELAY_MS)
+  if (maxDelayMs < delayMs) {
+    throw new ConfigError(
+      `consumer option maxRedeliveryDelayMs (${maxDelayMs}) must be at least redeliveryDelayMs (${delayMs})`,
+    )
+  }
+  return { delayMs, maxDelayMs }
+}
+
+function nonNegativeInteger(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new ConfigError(`consumer option ${name} must be a non-negative integer (ms), got ${String(value)}`)
+  }
+  return value
 }
 
 function positiveInteger(value: unknown, name: string): number | undefined {

@@ -11,8 +11,17 @@
 //   partitions=N          partitions of topics created implicitly or without a count (default 1)
 //   maxMessageBytes=N     largest key + value accepted (default 1 MiB)
 //   autoCreateTopics=B    create unknown topics on first use (default true)
-//   retentionMs=N, retentionBytes=N   per partition; none by default — so memory: keeps every
-//                         record for the life of the broker: set one for long-running processes
+//   retentionMs=N         per partition: drop records older than this (default: none)
+//   retentionBytes=N      per partition: keep at most this many bytes (keys, values, headers and
+//                         32 bytes per record). memory: defaults to 256 MiB, file: to none (the disk
+//                         is its bound). Records live on the process heap, which Node caps at a few
+//                         GiB by default; 256 MiB per partition keeps a topic or two well inside it
+//                         while a consumer that keeps up never notices, and an abandoned topic can no
+//                         longer grow until the process dies. Raise it to keep more history.
+//                         When it is reached, the oldest records are dropped; a group whose position
+//                         was among them continues where its consumer's `from` says ('latest' by
+//                         default, as Kafka's auto.offset.reset) and the skip is published on
+//                         diagnostics_channel `conduit:consumer:offset-reset` — never silently.
 //   file only: fsync=always|interval (default interval), fsyncIntervalMs=N (default 1000),
 //              segmentBytes=N (default 64 MiB),
 //              create=B (default true; false: fail with NotFoundError instead of creating a
@@ -46,6 +55,8 @@ const COMMON = ['partitions', 'maxMessageBytes', 'autoCreateTopics', 'retentionM
 const FILE_ONLY = ['fsync', 'fsyncIntervalMs', 'segmentBytes', 'create'] as const
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
+/** memory:'s default retentionBytes per partition (see the header for why). */
+export const DEFAULT_MEMORY_RETENTION_BYTES = 256 * 1024 * 1024
 
 export function parseMemoryUrl(url: string, options: ConnectOptions = {}): MemorySettings {
   const match = /^(memory|file):(.*)$/is.exec(url)
@@ -112,7 +123,13 @@ export function parseMemoryUrl(url: string, options: ConnectOptions = {}): Memor
     maxMessageBytes: integer(raw, 'maxMessageBytes', DEFAULT_MAX_MESSAGE_BYTES, 1, 64 * 1024 * 1024 - 65536)!,
     autoCreateTopics: boolean(raw, 'autoCreateTopics', true),
     retentionMs: integer(raw, 'retentionMs', undefined, 1, Number.MAX_SAFE_INTEGER),
-    retentionBytes: integer(raw, 'retentionBytes', undefined, 1, Number.MAX_SAFE_INTEGER),
+    retentionBytes: integer(
+      raw,
+      'retentionBytes',
+      kind === 'memory' ? DEFAULT_MEMORY_RETENTION_BYTES : undefined,
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ),
     fsync: fsyncPolicy(raw.fsync),
     fsyncIntervalMs: integer(raw, 'fsyncIntervalMs', 1000, 1, 3_600_000)!,
     segmentBytes: integer(raw, 'segmentBytes', 64 * 1024 * 1024, 4096, 1024 * 1024 * 1024)!,

@@ -2,7 +2,11 @@
 // happens only when the loop asks for the next batch — plus the handler form, seek, pause/resume.
 //
 // Delivery rules (see group.ts for the per-partition lock):
-// - ack() commits every partition range of the batch; nack() hands the same records out again.
+// - ack() commits every partition range of the batch; nack() hands the same records out again,
+//   after a growing delay (redelivery.ts; consumer options `redeliveryDelayMs`, default 1000, and
+//   `maxRedeliveryDelayMs`, default 60 000) during which the member's other partitions keep flowing.
+// - An ack whose commit cannot be stored (file: with a full disk) rejects with the StorageError and
+//   gives every partition of the batch back as a nack does; it never throws synchronously.
 // - A batch not acked within `ackTimeoutMs` is redelivered; a late ack of it is then ignored.
 // - A record delivered `maxRedeliveries + 1` times without an ack goes to the dead-letter topic
 //   (default `<topic>-<group>-DLQ`, Pulsar's convention) and is skipped.
@@ -10,14 +14,30 @@
 
 import type { Batch, Consumer, Message, RunOptions, StartPosition } from '../core/contract.ts'
 import { ClosedError, ConfigError } from '../core/errors.ts'
+import { channels, publish } from '../core/diagnostics.ts'
 import { runHandler } from '../core/run-handler.ts'
 import type { Engine } from './engine.ts'
+import { resolveStart } from './group.ts'
 import type { Group, GroupMember, InflightHolder, PartitionState } from './group.ts'
 import { RedeliveredMessage, parseMessageId } from './message.ts'
 import type { StoredMessage } from './message.ts'
+import { RedeliveryTimer, redeliveryDelay } from './redelivery.ts'
+import type { RedeliveryPolicy } from './redelivery.ts'
 import type { Topic } from './topic.ts'
 
 export const DEFAULT_MAX_BATCH = 1000
+
+/**
+ * Batches handed out within one event-loop turn before the next one waits for the loop: a consumer
+ * that keeps up with a large backlog (or nacks with a zero redelivery delay) would otherwise run
+ * from microtask to microtask and starve timers, signals and sockets until the backlog is gone.
+ * The same as the engine's flushes per turn: with 32, a consumer fell behind a producer sending
+ * 256 flushes a turn, and in file: mode then read its records back from disk instead of the cache.
+ */
+const BATCHES_PER_TURN = 256
+
+/** How a batch is settled: ack, nack (delayed redelivery), or an ack timeout (redelivered at once). */
+type Settlement = 'ack' | 'nack' | 'timeout'
 
 interface BatchRange {
   readonly state: PartitionState
@@ -41,11 +61,11 @@ class MemoryBatch implements Batch, InflightHolder {
   }
 
   ack(): Promise<void> {
-    return this.member.settle(this, true)
+    return this.member.settle(this, 'ack')
   }
 
   nack(): Promise<void> {
-    return this.member.settle(this, false)
+    return this.member.settle(this, 'nack')
   }
 }
 
@@ -57,6 +77,7 @@ export interface MemoryConsumerOptions {
   ackTimeoutMs: number | undefined
   maxRedeliveries: number | undefined
   deadLetterTopic: string | undefined
+  redelivery: RedeliveryPolicy
   clientId: string
   onClose: (consumer: MemoryConsumer) => void
 }
@@ -75,6 +96,8 @@ export class MemoryConsumer implements Consumer, GroupMember {
   private paused = false
   private closed = false
   private cursor = 0
+  private readonly redeliveryTimer = new RedeliveryTimer(() => this.wake())
+  private batchesThisTurn = 0
 
   constructor(engine: Engine, options: MemoryConsumerOptions) {
     this.engine = engine
@@ -105,12 +128,23 @@ export class MemoryConsumer implements Consumer, GroupMember {
     for (;;) {
       if (this.closed || this.engine.closed) return { done: true, value: undefined }
       if (!this.paused) {
+        if (this.batchesThisTurn >= BATCHES_PER_TURN) {
+          await new Promise(setImmediate) // resetTurn, queued earlier, runs first
+          continue
+        }
         const batch = this.fetch()
-        if (batch) return { done: false, value: batch }
+        if (batch) {
+          if (this.batchesThisTurn++ === 0) setImmediate(this.resetTurn)
+          return { done: false, value: batch }
+        }
       }
       this.signal ??= Promise.withResolvers<void>()
       await this.signal.promise
     }
+  }
+
+  private readonly resetTurn = (): void => {
+    this.batchesThisTurn = 0
   }
 
   wake(): void {
@@ -134,13 +168,22 @@ export class MemoryConsumer implements Consumer, GroupMember {
     let messages: Message[] | null = null
     let ranges: BatchRange[] | null = null
     let remaining = this.options.maxBatch
+    let now = 0
     // Start at a different partition each time so one busy partition cannot starve the others.
     const first = this.cursor++ % count
     for (let i = 0; i < count && remaining > 0; i++) {
       const state = owned[(first + i) % count]!
       if (state.inflight !== null) continue
+      if (state.redeliverAt !== 0) {
+        now ||= performance.now()
+        if (state.redeliverAt > now) {
+          this.redeliveryTimer.schedule(state.redeliverAt, now)
+          continue
+        }
+        state.redeliverAt = 0
+      }
       const log = state.topic.partitions[state.partition]!
-      if (state.committed < log.earliest) state.committed = log.earliest // retention removed them
+      if (state.committed < log.earliest) this.resetOutOfRange(state)
       if (state.committed >= log.visibleEnd) continue
       const records = log.read(state.committed, remaining)
       if (records.length === 0) continue
@@ -167,6 +210,28 @@ export class MemoryConsumer implements Consumer, GroupMember {
       batch.timer.unref()
     }
     return batch
+  }
+
+  /**
+   * Retention dropped records this group had not consumed yet: continue where the `from` policy
+   * says (as Kafka's auto.offset.reset does), and report the skip — it must never be silent.
+   */
+  private resetOutOfRange(state: PartitionState): void {
+    const log = state.topic.partitions[state.partition]!
+    const from = state.committed
+    const to = Math.max(resolveStart(state.topic, state.partition, this.options.from), log.earliest)
+    state.committed = to
+    state.deliveries.clear()
+    publish(channels.offsetReset, () => ({
+      driver: 'memory',
+      group: this.group.name,
+      topic: state.topic.name,
+      partition: state.partition,
+      from,
+      to,
+      earliest: log.earliest,
+      policy: String(this.options.from ?? 'latest'),
+    }))
   }
 
   /** Slow path for partitions with records delivered before: counts and dead letters. */
@@ -216,25 +281,71 @@ export class MemoryConsumer implements Consumer, GroupMember {
     )
     appended.then(
       () => {
-        if (holdPartition && state.inflight === holder) {
-          state.inflight = null
-          this.group.commit(state, end)
-          this.group.wakeAll()
-        }
+        if (holdPartition && state.inflight === holder) this.commitDeadLettered(state, holder, end, 1)
       },
-      () => {
+      (error: unknown) => {
         // Not stored: make them eligible again so a later fetch retries the dead-lettering.
         for (const r of records) state.deliveries.set(r.offset, (this.options.maxRedeliveries ?? 0) + 1)
         if (holdPartition && state.inflight === holder) {
           state.inflight = null
+          this.deferRedelivery(state, 1)
           this.group.wakeAll()
         }
+        this.reportBackground(`dead-lettering ${state.topic.name}/${state.partition}`, 'retried', error)
       },
     )
   }
 
-  /** ack (commit) or nack (redeliver) a batch. */
-  settle(batch: MemoryBatch, ack: boolean): Promise<void> {
+  /**
+   * The dead letters are stored; commits past them. If the commit cannot be stored (disk full), the
+   * partition stays held and the commit is retried with backoff: releasing it would skip records
+   * already marked dead without ever committing past them.
+   */
+  private commitDeadLettered(
+    state: PartitionState,
+    holder: InflightHolder,
+    end: number,
+    attempt: number,
+  ): void {
+    try {
+      this.group.commit(state, end)
+    } catch (error) {
+      const delay = redeliveryDelay(this.options.redelivery, attempt)
+      const name = `${state.topic.name}/${state.partition}`
+      this.reportBackground(`commit after dead-lettering ${name}`, `retried in ${delay} ms`, error)
+      setTimeout(() => {
+        if (state.inflight === holder && !this.engine.closed)
+          this.commitDeadLettered(state, holder, end, attempt + 1)
+      }, delay)
+      return
+    }
+    state.inflight = null
+    this.group.wakeAll()
+  }
+
+  private reportBackground(operation: string, action: string, error: unknown): void {
+    publish(channels.backgroundError, () => ({
+      driver: 'memory',
+      operation,
+      action,
+      error: error instanceof Error ? error : new Error(String(error)),
+    }))
+  }
+
+  /**
+   * Nacked records wait before the group hands them out again (redelivery.ts). `now` is shared by
+   * all partitions of one batch, so they come back together rather than one by one.
+   */
+  private deferRedelivery(state: PartitionState, deliveries: number, now = performance.now()): void {
+    state.redeliverAt = now + redeliveryDelay(this.options.redelivery, deliveries)
+  }
+
+  /**
+   * ack (commit) or nack (redeliver) a batch. Every partition range is settled even when a commit
+   * fails: a range whose commit could not be stored goes back like a nack, and the returned promise
+   * rejects with the first such error.
+   */
+  settle(batch: MemoryBatch, how: Settlement): Promise<void> {
     if (batch.done) {
       if (batch.releasedByClose) {
         return Promise.reject(
@@ -248,21 +359,34 @@ export class MemoryConsumer implements Consumer, GroupMember {
     batch.done = true
     if (batch.timer) clearTimeout(batch.timer)
     this.inflight.delete(batch)
+    let failure: unknown = null
+    const now = performance.now()
     for (const range of batch.ranges) {
       const state = range.state
       if (state.inflight !== batch) continue // a seek moved the position meanwhile
       state.inflight = null
-      if (ack) this.group.commit(state, range.end)
-      else countDelivery(state, range)
+      if (how === 'ack') {
+        try {
+          this.group.commit(state, range.end)
+          continue
+        } catch (error) {
+          failure ??= error
+        }
+      }
+      const counted = countDelivery(state, range)
+      // Records that will go to the dead-letter topic rather than to the handler need no wait.
+      const max = this.options.maxRedeliveries
+      const allDead = max !== undefined && counted.least > max
+      if (how !== 'timeout' && !allDead) this.deferRedelivery(state, counted.most, now)
     }
     this.group.wakeAll()
-    return Promise.resolve()
+    return failure === null ? Promise.resolve() : Promise.reject(failure as Error)
   }
 
   /** Ack timeout: redeliver. */
   private release(batch: MemoryBatch): void {
     if (batch.done) return
-    void this.settle(batch, false)
+    void this.settle(batch, 'timeout')
   }
 
   async run(options: RunOptions): Promise<void> {
@@ -312,6 +436,7 @@ export class MemoryConsumer implements Consumer, GroupMember {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve()
     this.closed = true
+    this.redeliveryTimer.clear()
     for (const batch of this.inflight) {
       batch.done = true
       batch.releasedByClose = true
@@ -332,10 +457,16 @@ export class MemoryConsumer implements Consumer, GroupMember {
   }
 }
 
-/** Records of a range handed out again count one more delivery each. */
-function countDelivery(state: PartitionState, range: BatchRange): void {
+/** Records of a range handed out again count one more delivery each; returns the least and most. */
+function countDelivery(state: PartitionState, range: BatchRange): { least: number; most: number } {
+  let least = Infinity
+  let most = 1
   for (let offset = range.start; offset < range.end; offset++) {
     const delivered = state.deliveries.get(offset) ?? 0
-    if (delivered !== -1) state.deliveries.set(offset, delivered + 1)
+    if (delivered === -1) continue
+    state.deliveries.set(offset, delivered + 1)
+    if (delivered + 1 > most) most = delivered + 1
+    if (delivered + 1 < least) least = delivered + 1
   }
+  return { least, most }
 }

@@ -8,7 +8,8 @@
 // single awaited send still completes within the same event-loop turn in memory mode.
 
 import type { Bytes } from '../core/contract.ts'
-import { BrokerError, ConduitError, ConfigError } from '../core/errors.ts'
+import { BrokerError, ConfigError } from '../core/errors.ts'
+import { toStorageError } from './file/storage-error.ts'
 import { Group } from './group.ts'
 import type { CommitSink } from './group.ts'
 import { StoredMessage, recordSize } from './message.ts'
@@ -52,14 +53,6 @@ export interface EngineOptions {
   autoCreateTopics: boolean
   retention: RetentionPolicy
   store: DurableStore | null
-}
-
-/** The embedded broker could not write its log (disk full, I/O error). */
-export class StorageError extends ConduitError {
-  static override readonly kind: string = 'StorageError'
-  constructor(message: string, cause: unknown) {
-    super('CONDUIT_STORAGE', message, { retriable: false, cause })
-  }
 }
 
 /** Flushes run as microtasks (lowest latency) at most this many times per event-loop turn. */
@@ -265,10 +258,8 @@ export class Engine {
         log.append(messages)
         tick.ends.push(log.next)
       } catch (error) {
-        tick.error =
-          error instanceof ConduitError
-            ? error
-            : new StorageError(`could not append to ${log.topic}/${log.partition}: ${String(error)}`, error)
+        // partition-log.ts already made disk errors StorageErrors; anything else is named here.
+        tick.error = toStorageError(error, `${log.topic}/${log.partition}`, 'append')
         break
       }
     }
@@ -276,8 +267,7 @@ export class Engine {
       tick.pendingSyncs = tick.logs.length
       for (const log of tick.logs) {
         log.sync((error) => {
-          if (error && !tick.error)
-            tick.error = new StorageError(`fsync of ${log.topic}/${log.partition} failed`, error)
+          if (error && !tick.error) tick.error = error
           if (--tick.pendingSyncs === 0) this.completeTicks()
         })
       }

@@ -31,6 +31,11 @@ export interface PartitionState {
   owner: GroupMember | null
   /** Offset → deliveries so far, only for records delivered and not acked; -1 = sent to dead letter. */
   readonly deliveries: Map<number, number>
+  /**
+   * After a nack: the partition is handed out again no earlier than this (performance.now() ms);
+   * 0 = no wait. Kept on the group, not the member, so a rebalance cannot skip the wait.
+   */
+  redeliverAt: number
 }
 
 /** Persists committed offsets (file mode); memory mode keeps them only in the group. */
@@ -85,7 +90,15 @@ export class Group {
     states = topic.partitions.map((log, partition) => {
       const saved = restored?.get(partition)
       const committed = saved === undefined ? resolveStart(topic, partition, from) : Math.min(saved, log.next)
-      return { topic, partition, committed, inflight: null, owner: null, deliveries: new Map() }
+      return {
+        topic,
+        partition,
+        committed,
+        inflight: null,
+        owner: null,
+        deliveries: new Map(),
+        redeliverAt: 0,
+      }
     })
     this.states.set(topic.name, states)
     return states
@@ -129,21 +142,26 @@ export class Group {
     return out
   }
 
+  /**
+   * Moves the committed position. In file mode the sink writes it first and may throw a
+   * StorageError (disk full): then nothing here changes, so the caller can hand the records out again.
+   */
   commit(state: PartitionState, offset: number): void {
     // An ack never moves a position backwards; only seek does (through setPosition).
     if (offset < state.committed) return
+    this.sink?.(this.name, state.topic.name, state.partition, offset)
     state.committed = offset
     for (const delivered of state.deliveries.keys())
       if (delivered < offset) state.deliveries.delete(delivered)
-    this.sink?.(this.name, state.topic.name, state.partition, offset)
   }
 
   /** Seek: moves the position, releasing any batch in flight on the partition. */
   setPosition(state: PartitionState, offset: number): void {
+    this.sink?.(this.name, state.topic.name, state.partition, offset) // may throw: nothing moved then
     state.inflight = null
     state.committed = offset
     state.deliveries.clear()
-    this.sink?.(this.name, state.topic.name, state.partition, offset)
+    state.redeliverAt = 0
     this.wakeAll()
   }
 

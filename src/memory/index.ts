@@ -17,6 +17,6 @@ export const memoryDriver: Driver = {
 }
 
 export { MemoryBroker }
-export { StorageError } from './engine.ts'
+export { StorageError } from '../core/errors.ts'
 export type { MemorySettings } from './config.ts'
 export { formatMessageId, parseMessageId } from './message.ts'

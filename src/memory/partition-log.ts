@@ -5,10 +5,13 @@
 // Offsets below `visibleEnd` may be delivered. With `fsync: 'always'` a record becomes visible only
 // once it is on disk, so no consumer ever processes a message that a crash could take back.
 
+import { toStorageError } from './file/storage-error.ts'
 import type { StoredMessage } from './message.ts'
 
 /** The disk side of a partition (file/log.ts). Calls are synchronous except `sync`. */
 export interface DurablePartition {
+  /** The partition's directory, named in storage errors. */
+  readonly dir: string
   readonly earliest: number
   readonly next: number
   /** Encodes and writes records (whose offsets are already assigned, from `next` on) in one write. */
@@ -104,7 +107,8 @@ export class PartitionLog {
         this.durable.append(records)
       } catch (error) {
         for (let i = 0; i < records.length; i++) records[i]!.offset = -1
-        throw error
+        // A full disk is a retriable StorageError naming the partition's directory, not a bare Error.
+        throw toStorageError(error, this.durable.dir, `append to ${this.topic}/${this.partition}`)
       }
     }
     const cache = this.cache
@@ -190,8 +194,11 @@ export class PartitionLog {
   }
 
   sync(callback: (error: Error | null) => void): void {
-    if (this.durable) this.durable.sync(callback)
-    else callback(null)
+    const durable = this.durable
+    if (!durable) return callback(null)
+    durable.sync((error) =>
+      callback(error && toStorageError(error, durable.dir, `fsync ${this.topic}/${this.partition}`)),
+    )
   }
 
   /** Applies retention by age (and by size for durable logs); returns how many records were dropped. */

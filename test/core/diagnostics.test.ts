@@ -13,6 +13,8 @@ void test('channels carry the documented names', () => {
       'conduit:request:error',
       'conduit:message:send',
       'conduit:message:receive',
+      'conduit:consumer:offset-reset',
+      'conduit:error',
     ],
   )
   // Subscribing by name (what an APM does, without importing Conduit) reaches the same channel.

@@ -140,3 +140,40 @@ void test('resolves when the iterator ends', async () => {
   await runHandler(consumer, { orderBy: 'key', concurrency: 8, handle: () => undefined })
   assert.deepEqual(log, ['ack 0', 'ack 1'])
 })
+
+void test('a handler that always throws lets timers and an AbortSignal run (a driver redelivering at once)', async () => {
+  // A driver that hands a nacked batch straight back, from memory, with no delay of its own. The
+  // source ends after `limit` deliveries, so that without the fix this test fails instead of hanging.
+  const limit = 50_000
+  let deliveries = 0
+  let deliveriesWhenTimerFired = -1
+  const redelivering: AsyncIterable<Batch> = {
+    [Symbol.asyncIterator]: () => ({
+      next: () =>
+        Promise.resolve(
+          deliveries++ < limit
+            ? {
+                done: false as const,
+                value: { messages: [message(0, 0, null)], ack: async () => {}, nack: async () => {} },
+              }
+            : { done: true as const, value: undefined },
+        ),
+    }),
+  }
+  const controller = new AbortController()
+  setTimeout(() => {
+    deliveriesWhenTimerFired = deliveries
+    controller.abort()
+  }, 100)
+  const started = performance.now()
+  await runHandler(redelivering, {
+    signal: controller.signal,
+    handle: () => {
+      throw new Error('always fails')
+    },
+  })
+  assert.ok(deliveriesWhenTimerFired > 0, 'the 100 ms timer fired while the handler kept failing')
+  assert.ok(deliveriesWhenTimerFired < limit, `the source ran dry (${deliveries}) before the timer fired`)
+  assert.ok(deliveries < limit, 'the AbortSignal stopped the loop')
+  assert.ok(performance.now() - started < 1000, 'and promptly')
+})

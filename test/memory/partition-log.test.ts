@@ -6,6 +6,7 @@ import type { DurablePartition } from '../../src/memory/partition-log.ts'
 
 /** A disk side that keeps what it is given and hands out copies, so a test sees where a read came from. */
 class FakeDisk implements DurablePartition {
+  readonly dir = '/fake/t/0'
   readonly stored: StoredMessage[] = []
   reads: [number, number][] = []
   earliest = 0

@@ -250,7 +250,11 @@ export class FileLog implements DurablePartition {
       if (this.syncWaiters.length > 0) {
         const queued = this.syncWaiters
         this.syncWaiters = []
-        for (const waiter of queued) this.sync(waiter)
+        // One fsync for all of them: re-queued one by one, the first started its own and the rest
+        // waited for the next, so fsync=always made one fsync per flush.
+        this.sync((error) => {
+          for (const waiter of queued) waiter(error)
+        })
       }
     }
     if (this.rollSyncs > 0) this.rollWaiters.push(done)

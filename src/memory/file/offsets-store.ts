@@ -15,6 +15,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { crc32c } from '../../core/crc32c.ts'
 import { syncDirectory } from './log.ts'
+import { withStorageErrors } from './storage-error.ts'
 
 /** group → topic → partition → next offset to consume */
 export type OffsetTable = Map<string, Map<string, Map<number, number>>>
@@ -80,10 +81,17 @@ export class OffsetsStore {
     return copy
   }
 
+  /** Throws a StorageError (e.g. ENOSPC, retriable) when the record cannot be written; then nothing changed. */
   commit(group: string, topic: string, partition: number, offset: number): void {
-    apply(this.table, group, topic, partition, offset)
     const record = encodeCommit(group, topic, partition, offset)
-    fs.writeSync(this.fd, record, 0, record.length, this.size)
+    // A short write is continued; a failed one leaves `size` as it was, so the next commit
+    // overwrites the partial bytes (and open() cuts them as a torn tail after a crash).
+    withStorageErrors(this.file, 'record the committed offset', () => {
+      let written = 0
+      while (written < record.length)
+        written += fs.writeSync(this.fd, record, written, record.length - written, this.size + written)
+    })
+    apply(this.table, group, topic, partition, offset)
     this.size += record.length
     this.records++
     this.dirty = true

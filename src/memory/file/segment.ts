@@ -12,8 +12,10 @@
 import { Buffer } from 'node:buffer'
 import fs from 'node:fs'
 import path from 'node:path'
+import { channels, publish } from '../../core/diagnostics.ts'
 import { ProtocolError } from '../../core/errors.ts'
 import type { StoredMessage } from '../message.ts'
+import { toStorageError } from './storage-error.ts'
 import { checkBatch, decodeRecord, firstRecord, nextRecord, recordTimestamp, viewOf } from './record.ts'
 import type { BatchCheck } from './record.ts'
 
@@ -177,16 +179,27 @@ export class Segment {
     }
     this.size += buffer.length
     this.next += records
-    this.writeIndex()
+    // The records are written: an index entry that cannot be (disk full) stays pending and goes out
+    // with the next batch, rather than failing a send whose records a restart would then still find.
+    try {
+      this.writeIndex()
+    } catch (error) {
+      publish(channels.backgroundError, () => ({
+        driver: 'memory',
+        operation: `write ${this.indexPath}`,
+        action: 'retried with the next append; recovery rebuilds a short index',
+        error: toStorageError(error, this.indexPath, 'write the index'),
+      }))
+    }
   }
 
   /** The index is a hint rebuilt on recovery, so it is written but never fsynced on the hot path. */
   private writeIndex(): void {
     if (this.pendingIndex.length === 0) return
     const bytes = Buffer.concat(this.pendingIndex)
-    this.pendingIndex = []
     const at = (this.indexPositions.length - bytes.length / INDEX_ENTRY) * INDEX_ENTRY
     fs.writeSync(this.indexFd, bytes, 0, bytes.length, at)
+    this.pendingIndex = [] // only once written: a failed write is retried whole, at the same place
   }
 
   /** Records from `offset` (>= base), at most `max` of them and not past this segment. */

@@ -75,6 +75,16 @@ export interface BackgroundErrorEvent {
   error: Error
 }
 
+/** `conduit:throttle` — the broker asked the client to hold back (a quota was exceeded). */
+export interface ThrottleEvent {
+  driver: string
+  connection: string
+  /** The operation whose response carried the throttle time. */
+  operation: string
+  /** How long the connection sends nothing more, in ms. */
+  throttleMs: number
+}
+
 /** A channel whose payload type is known, so publishers and subscribers agree on its shape. */
 export interface TypedChannel<T> {
   readonly name: string
@@ -97,6 +107,7 @@ export const channels = {
   messageReceive: typed<MessageEvent>('conduit:message:receive'),
   offsetReset: typed<OffsetResetEvent>('conduit:consumer:offset-reset'),
   backgroundError: typed<BackgroundErrorEvent>('conduit:error'),
+  throttle: typed<ThrottleEvent>('conduit:throttle'),
 } as const
 
 /** Publishes the payload `payloadFactory` builds, calling it only when the channel has subscribers. */

@@ -304,6 +304,35 @@ export class KafkaAdmin implements Admin {
     return out
   }
 
+  /**
+   * Sets (or, with `value: null`, removes) client quotas: `entity` maps entity types (`user`,
+   * `client-id`, `ip`) to a name, or to null for that type's default; keys are quota names such as
+   * `producer_byte_rate`, `consumer_byte_rate`, `request_percentage`.
+   */
+  async alterClientQuotas(
+    entity: Record<string, string | null>,
+    quotas: Record<string, number | null>,
+  ): Promise<void> {
+    const entityList = Object.entries(entity).map(([entityType, entityName]) => ({ entityType, entityName }))
+    if (entityList.length === 0) throw new ConfigError('alterClientQuotas needs at least one entity type')
+    const ops = Object.entries(quotas).map(([key, value]) => ({
+      key,
+      value: value ?? 0,
+      remove: value === null,
+    }))
+    await this.#retry('AlterClientQuotas', () =>
+      this.#any(async (conn) => {
+        const res = await conn.request(ApiKey.AlterClientQuotas, {
+          entries: [{ entity: entityList, ops }],
+          validateOnly: false,
+        })
+        for (const e of res.entries) {
+          if (e.errorCode !== 0) throw kafkaError(e.errorCode, 'AlterClientQuotas', e.errorMessage)
+        }
+      }),
+    )
+  }
+
   async incrementalAlterConfigs(
     resource: ConfigResource,
     changes: { name: string; op?: ConfigOperation; value?: string | null }[],

@@ -16,6 +16,7 @@
 // cannot be trusted to be the one we expect. Reconnecting is the cluster's job (cluster.ts).
 
 import type tls from 'node:tls'
+import { sleep } from '../core/backoff.ts'
 import { CorrelationMap } from '../core/correlation.ts'
 import { channels, publish } from '../core/diagnostics.ts'
 import {
@@ -319,6 +320,7 @@ export class KafkaConnection {
     options: RequestOptions,
   ): Promise<ResponseOf<K>> {
     try {
+      if (this.#mutedUntil !== 0) await this.#waitOutThrottle()
       const socket = this.#socket
       if (!socket || this.#state === 'closed' || this.#state === 'closing') {
         throw new ConnectionError(`connection to ${this.address} is closed`, { cause: this.#closeError })
@@ -444,7 +446,36 @@ export class KafkaConnection {
       this.#pending.reject(correlationId, err as Error)
       return
     }
+    const throttleMs = (body as { throttleTimeMs?: unknown }).throttleTimeMs
+    if (typeof throttleMs === 'number' && throttleMs > 0)
+      this.#throttle(throttleMs, expected.apiKey, expected.version)
     this.#pending.resolve(correlationId, body)
+  }
+
+  /** Until when (performance.now()) nothing is sent: the broker's throttle time, as Java honours it. */
+  #mutedUntil = 0
+
+  /**
+   * A response's throttle_time_ms > 0 means a quota was exceeded. Since KIP-219 the broker answers
+   * at once and expects the client to send nothing more on this connection for that long (it
+   * mutes the channel itself too), so requests wait here instead of piling up on the socket.
+   */
+  #throttle(ms: number, apiKey: number, version: number): void {
+    this.#mutedUntil = Math.max(this.#mutedUntil, performance.now() + ms)
+    if (channels.throttle.hasSubscribers) {
+      channels.throttle.publish({
+        driver: 'kafka',
+        connection: this.label,
+        operation: `${apiName(apiKey)} v${version}`,
+        throttleMs: ms,
+      })
+    }
+  }
+
+  async #waitOutThrottle(): Promise<void> {
+    const wait = this.#mutedUntil - performance.now()
+    if (wait > 0) await sleep(wait)
+    else this.#mutedUntil = 0
   }
 
   #onSocketClose(err?: Error): void {

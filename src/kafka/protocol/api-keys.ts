@@ -31,6 +31,7 @@ export const ApiKey = {
   DeleteGroups: 42,
   IncrementalAlterConfigs: 44,
   OffsetDelete: 47,
+  AlterClientQuotas: 49,
   DescribeCluster: 60,
 } as const
 

@@ -9,6 +9,7 @@ import { ApiVersions } from './schemas/api-versions.ts'
 import { CreatePartitions } from './schemas/create-partitions.ts'
 import { CreateTopics } from './schemas/create-topics.ts'
 import { DeleteGroups } from './schemas/delete-groups.ts'
+import { AlterClientQuotas } from './schemas/alter-client-quotas.ts'
 import { DeleteRecords } from './schemas/delete-records.ts'
 import { DeleteTopics } from './schemas/delete-topics.ts'
 import { DescribeCluster } from './schemas/describe-cluster.ts'
@@ -62,6 +63,7 @@ export const SCHEMAS: ReadonlyMap<number, ApiSchema> = new Map<number, ApiSchema
     DescribeConfigs,
     IncrementalAlterConfigs,
     DeleteRecords,
+    AlterClientQuotas,
     DescribeCluster,
     AddPartitionsToTxn,
     AddOffsetsToTxn,
@@ -122,6 +124,8 @@ export type DescribeConfigsRequest = Req<typeof DescribeConfigs>
 export type DescribeConfigsResponse = Res<typeof DescribeConfigs>
 export type IncrementalAlterConfigsRequest = Req<typeof IncrementalAlterConfigs>
 export type IncrementalAlterConfigsResponse = Res<typeof IncrementalAlterConfigs>
+export type AlterClientQuotasRequest = Req<typeof AlterClientQuotas>
+export type AlterClientQuotasResponse = Res<typeof AlterClientQuotas>
 export type DeleteRecordsRequest = Req<typeof DeleteRecords>
 export type DeleteRecordsResponse = Res<typeof DeleteRecords>
 export type DescribeClusterRequest = Req<typeof DescribeCluster>
@@ -263,6 +267,11 @@ export interface ApiMessages {
     request: DeleteRecordsRequest
     response: DeleteRecordsResponse
     responseInput: InputOf<typeof DeleteRecords.response>
+  }
+  [ApiKey.AlterClientQuotas]: {
+    request: AlterClientQuotasRequest
+    response: AlterClientQuotasResponse
+    responseInput: InputOf<typeof AlterClientQuotas.response>
   }
   [ApiKey.DescribeCluster]: {
     request: DescribeClusterRequest

@@ -37,7 +37,10 @@ export function describeFailure(error: unknown, debug = false): FailureReport {
       text += `broker error: ${error.brokerErrorName} (${String(error.brokerCode)})\n`
     const cause = error.cause instanceof Error ? error.cause.message : undefined
     if (cause && !error.message.includes(cause)) text += `cause: ${cause}\n`
-    const hint = error instanceof ConfigError ? 'check the URL and options (see --help).' : HINTS[error.code]
+    // Storage and corrupt-data errors carry their own hint: the path's fix or the repair to run.
+    const own = 'hint' in error && typeof error.hint === 'string' ? error.hint : undefined
+    const hint =
+      own ?? (error instanceof ConfigError ? 'check the URL and options (see --help).' : HINTS[error.code])
     if (hint) text += `hint: ${hint}\n`
     if (debug && error.stack) text += `${error.stack}\n`
     return { exitCode: error instanceof ConfigError ? EXIT.usage : EXIT.failure, text }

@@ -67,6 +67,6 @@ function topicNames(dir: string): string[] {
   const topics = path.join(dir, 'topics')
   if (!fs.existsSync(topics)) return []
   return withStorageErrors(topics, 'list the topics', () => fs.readdirSync(topics)).filter(
-    (n) => !n.startsWith('.'),
+    (n) => !n.startsWith('.') && !n.startsWith('@'), // '@': a topic being created or deleted
   )
 }

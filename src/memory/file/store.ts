@@ -6,7 +6,7 @@
 //   <dir>/offsets.log                 committed group offsets (offsets-store.ts)
 //   <dir>/topics/<topic>/topic.json   { partitions, createdAt, crc32c } (topic-meta.ts)
 //   <dir>/topics/<topic>/<p>/…        segments of partition p (segment.ts, log.ts)
-//   <dir>/topics/.creating-…          a topic being created; <dir>/topics/.deleted-… one being deleted
+//   <dir>/topics/@creating-…          a topic being created; <dir>/topics/@deleted-… one being deleted
 //
 // What "acknowledged" means for `file:`: the record was written to its segment file with write(2)
 // before the producer's send resolves — it survives the process being killed (kill -9) at any
@@ -20,13 +20,14 @@
 //   lock (lock.ts) keeps other processes out; taking over a dead process's lock is atomic.
 // - FORMAT and topic.json are written whole or not at all: temporary file, fsync, rename, fsync
 //   of the directory (durable-write.ts).
-// - A topic is created under topics/.creating-<unique> (its partition directories and topic.json,
+// - A topic is created under topics/@creating-<unique> (its partition directories and topic.json,
 //   the directory fsynced) and renamed to its name, then topics/ is fsynced: a topic directory
-//   under its own name is always complete, and a .creating- one provably never held a record.
+//   under its own name is always complete, and an @creating- one provably never held a record.
 // - Conduit never deletes data it cannot prove is an interrupted creation or a deletion the user
-//   asked for. Removed on open: topics/.creating-* (interrupted creations), topics/.deleted-*
-//   (interrupted deletions), and a topic directory without topic.json whose files are all empty
-//   (what an earlier Conduit's interrupted creation left). A topic.json that is missing beside
+//   asked for. Removed on open: topics/@creating-* (interrupted creations), topics/@deleted-* and
+//   an earlier Conduit's .deleted-<topic>-<pid>-<ms> (interrupted deletions), and a topic
+//   directory without topic.json whose files are all empty (an earlier Conduit's interrupted
+//   creation). Entries that are not directories with a topic's name are left alone. A topic.json that is missing beside
 //   data, unreadable, damaged, or disagrees with the partition directories stops the open with a
 //   CorruptDataError (or a StorageError for the OS's refusals) naming the file and the repair —
 //   `conduit repair topic <t>` / repairTopic() (repair.ts) — and nothing is changed.
@@ -39,6 +40,7 @@ import { StorageError } from '../../core/errors.ts'
 import type { DurableStore } from '../engine.ts'
 import type { CommitSink } from '../group.ts'
 import type { DurablePartition } from '../partition-log.ts'
+import { validateTopicName } from '../topic.ts'
 import { prepareDataDirectory } from './data-dir.ts'
 import { writeFileDurably } from './durable-write.ts'
 import { checkFormat } from './format.ts'
@@ -51,8 +53,11 @@ import { withStorageErrors } from './storage-error.ts'
 import { TOPIC_FILE, encodeTopicMeta, inspectTopic } from './topic-meta.ts'
 import type { TopicMeta } from './topic-meta.ts'
 
-const CREATING = '.creating-'
-const DELETED = '.deleted-'
+// '@' cannot occur in a topic name (topic.ts), so no topic can be mistaken for these.
+const CREATING = '@creating-'
+const DELETING = '@deleted-'
+/** How an earlier Conduit named a topic it was deleting. */
+const LEGACY_DELETING = /^\.deleted-[A-Za-z0-9._-]{1,200}-\d+-\d{13}$/
 let creations = 0
 
 export interface FileStoreOptions extends FileLogOptions {
@@ -114,12 +119,12 @@ export class FileStore implements DurableStore {
     // Every topic is checked before any log is opened: a damaged one stops the open having
     // opened nothing.
     for (const name of withStorageErrors(root, 'list the topics', () => fs.readdirSync(root)).sort()) {
-      if (name.startsWith(CREATING) || name.startsWith(DELETED)) {
+      if (name.startsWith(CREATING) || name.startsWith(DELETING) || LEGACY_DELETING.test(name)) {
         // Provably unfinished: a creation not yet renamed into place, or a deletion under way.
         removeTree(path.join(root, name))
         continue
       }
-      if (name.startsWith('.')) continue // not Conduit's
+      if (!isTopicName(name) || !isDirectory(path.join(root, name))) continue // not Conduit's: left alone
       const topic = inspectTopic(this.dir, name)
       if (topic.state === 'interrupted') {
         removeTree(this.topicDir(name))
@@ -187,7 +192,7 @@ export class FileStore implements DurableStore {
     this.logs.delete(name)
     const dir = this.topicDir(name)
     // Renamed first so that a crash in the middle of the removal cannot leave half a topic behind.
-    const doomed = path.join(this.dir, 'topics', `${DELETED}${name}-${process.pid}-${Date.now()}`)
+    const doomed = path.join(this.dir, 'topics', `${DELETING}${name}-${process.pid}-${Date.now()}`)
     withStorageErrors(dir, 'delete the topic', () => fs.renameSync(dir, doomed))
     removeTree(doomed)
   }
@@ -227,6 +232,20 @@ export class FileStore implements DurableStore {
       this.lock.release()
     }
   }
+}
+
+function isTopicName(name: string): boolean {
+  try {
+    validateTopicName(name)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Follows a symlink: a topic directory may have been moved to another disk and linked back. */
+function isDirectory(p: string): boolean {
+  return withStorageErrors(p, 'read the topic', () => fs.statSync(p).isDirectory())
 }
 
 function closeQuietly(log: FileLog): void {

@@ -155,14 +155,14 @@ void test('a topic.json that disagrees with the partition directories stops the 
   assert.equal(await count(dir), COUNT)
 })
 
-void test('interrupted creations are removed on open: a .creating- directory, or an old-style one without data', async () => {
+void test('interrupted creations are removed on open: an @creating- directory, or an old-style one without data', async () => {
   const dir = path.join(root, 'interrupted')
   const first = await connect(`file:${dir}`)
   await first.close()
   const topics = path.join(dir, 'topics')
   // What a crash leaves in the middle of createTopic: never renamed into place.
-  fs.mkdirSync(path.join(topics, '.creating-123-456-1', '0'), { recursive: true })
-  fs.writeFileSync(path.join(topics, '.creating-123-456-1', 'topic.json'), '{"partitions":1')
+  fs.mkdirSync(path.join(topics, '@creating-123-456-1', '0'), { recursive: true })
+  fs.writeFileSync(path.join(topics, '@creating-123-456-1', 'topic.json'), '{"partitions":1')
   // What an earlier Conduit's interrupted creation left: empty segments, no topic.json.
   fs.mkdirSync(path.join(topics, 'half', '0'), { recursive: true })
   fs.writeFileSync(path.join(topics, 'half', '0', '00000000000000000000.log'), '')
@@ -190,4 +190,41 @@ void test('the repair refuses while a broker has the directory open, and when th
   fs.mkdirSync(path.join(dir, 'topics', 'bare'))
   assert.throws(() => repairTopic(dir, 'bare'), /--partitions N/)
   assert.deepEqual(repairTopic(dir, 'bare', { partitions: 2 }).createdPartitions, [0, 1])
+})
+
+void test('topics named like hidden files are kept, and what is not a topic is left alone', async () => {
+  const dir = path.join(root, 'dotted')
+  const broker = await connect(`file:${dir}`)
+  for (const name of ['.hidden', '.deleted-x', '.creating-y']) {
+    const producer = await broker.producer({ topic: name })
+    await producer.send({ value: name })
+  }
+  await broker.close()
+  const topics = path.join(dir, 'topics')
+  fs.writeFileSync(path.join(topics, 'notes.txt'), 'a stray file')
+  fs.mkdirSync(path.join(topics, 'not a topic'))
+  const again = await connect(`file:${dir}`)
+  assert.deepEqual((await again.admin.listTopics()).sort(), ['.creating-y', '.deleted-x', '.hidden'])
+  await again.close()
+  assert.ok(fs.existsSync(path.join(topics, 'notes.txt')) && fs.existsSync(path.join(topics, 'not a topic')))
+})
+
+void test('a topic creation that fails (disk full) is a StorageError and leaves nothing behind', async (t) => {
+  const dir = path.join(root, 'creation-fails')
+  const broker = await connect(`file:${dir}`)
+  const fsync = t.mock.method(fs, 'fsyncSync', () => {
+    throw Object.assign(new Error('ENOSPC: no space left on device, fsync'), { code: 'ENOSPC' })
+  })
+  await assert.rejects(broker.admin.createTopic('orders', { partitions: 2 }), (error: unknown) => {
+    assert.ok(error instanceof StorageError, String(error))
+    assert.equal(error.systemCode, 'ENOSPC')
+    assert.equal(error.retriable, true)
+    return true
+  })
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'topics')), [], 'no half-created topic')
+  assert.deepEqual(await broker.admin.listTopics(), [])
+  fsync.mock.restore()
+  await broker.admin.createTopic('orders', { partitions: 2 })
+  await broker.close()
+  assert.equal(await count(dir), 0)
 })

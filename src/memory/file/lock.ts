@@ -97,13 +97,30 @@ export class DirectoryLock {
           if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue // another process won n+1
           throw toStorageError(error, file, 'create the lock file')
         }
-        if ((highestGeneration(dir) ?? 0) > next) {
+        let superseded: boolean
+        try {
+          superseded = (highestGeneration(dir) ?? 0) > next
+        } catch (error) {
+          // Not removed (it may be the highest generation, which must not disappear): freed, or
+          // failing that left naming this pid, which is stale once this process exits.
+          try {
+            markFree(dir, file, nonce)
+          } catch {
+            // the first error is the one to report
+          }
+          throw toStorageError(error, dir, 'check the lock files')
+        }
+        if (superseded) {
           // (c): acted on an old listing; a newer generation exists, so this one never counted.
           fs.rmSync(file, { force: true })
           continue
         }
         heldHere.add(nonce)
-        cleanUp(dir, next)
+        try {
+          cleanUp(dir, next)
+        } catch {
+          // leftovers of earlier generations are harmless: only the highest counts
+        }
         // The copy for people and earlier Conduits, appearing whole (a second name for the record
         // just linked). Best effort: it decides nothing.
         try {
@@ -128,15 +145,19 @@ export class DirectoryLock {
     try {
       const legacy = path.join(this.dir, LEGACY)
       if (parseRecord(readText(legacy) ?? '')?.nonce === this.nonce) fs.rmSync(legacy, { force: true })
-      // Marked free rather than removed: the highest generation must never disappear (see (b)).
-      const temporary = path.join(this.dir, `LOCK.tmp-${process.pid}-${this.nonce}`)
-      fs.writeFileSync(temporary, FREE)
-      fs.renameSync(temporary, this.file)
+      markFree(this.dir, this.file, this.nonce)
     } catch {
       // A lock we cannot mark free still names this pid, which is no longer running once this
       // process exits; until then another process is refused — the safe side.
     }
   }
+}
+
+/** Marked free rather than removed: the highest generation must never disappear (see (b)). */
+function markFree(dir: string, file: string, nonce: string): void {
+  const temporary = path.join(dir, `LOCK.tmp-${process.pid}-${nonce}-free`)
+  fs.writeFileSync(temporary, FREE)
+  fs.renameSync(temporary, file)
 }
 
 /** The owner of the directory's lock, or null when it is free (for diagnostics and tests). */

@@ -20,10 +20,12 @@ interface Exit {
   stderr: string
 }
 
-function conduit(args: string[], stdin = ''): Promise<Exit> {
+/** Runs the CLI; `asUser` runs it as an unprivileged user (setpriv), for permission errors as root. */
+function conduit(args: string[], stdin = '', asUser: string[] = []): Promise<Exit> {
   const env = { ...process.env }
   delete env.CONDUIT_URL
-  const child = spawn(process.execPath, [MAIN, ...args], { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'] })
+  const [command, ...rest] = [...asUser, process.execPath, MAIN, ...args]
+  const child = spawn(command!, rest, { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
@@ -68,6 +70,22 @@ void test('file:<dir whose FORMAT is a directory>: CONDUIT_STORAGE naming FORMAT
   const dir = path.join(root, 'format-is-a-dir')
   fs.mkdirSync(path.join(dir, 'FORMAT'), { recursive: true })
   assertStorageError(await conduit(['topics', 'list', '--url', `file:${dir}`]), path.join(dir, 'FORMAT'))
+})
+
+void test('a data directory this user may not create (EACCES): CONDUIT_STORAGE with the path, exit 1', async () => {
+  const parent = path.join(root, 'read-only')
+  fs.mkdirSync(parent, { mode: 0o555 })
+  fs.chmodSync(parent, 0o555)
+  fs.chmodSync(root, 0o755)
+  // Root may write anywhere: then the CLI runs as nobody, for whom the 0555 directory is closed.
+  const asUser =
+    process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : []
+  const target = path.join(parent, 'data')
+  const r = await conduit(['topics', 'list', '--url', `file:${target}`], '', asUser)
+  assert.equal(r.code, 1, r.stderr)
+  assert.match(r.stderr, /^error \[CONDUIT_STORAGE\]: could not create the data directory at .*: EACCES/)
+  assert.ok(r.stderr.includes(target), r.stderr)
+  assert.match(r.stderr, /\nhint: this process may not access the path/)
 })
 
 void test('a damaged topic.json: CONDUIT_CORRUPT_DATA names the repair command, which works', async () => {

@@ -89,3 +89,16 @@ void test('a FORMAT the OS refuses to read is a StorageError with its path', () 
       e instanceof StorageError && e.systemCode === 'EISDIR' && e.path === path.join(dir, 'FORMAT'),
   )
 })
+
+void test('a full disk while recording the format is a retriable StorageError', () => {
+  const dir = path.join(root, 'full-disk')
+  fs.mkdirSync(dir)
+  // Every write to /dev/full fails with ENOSPC: a real full-disk error from the kernel.
+  fs.symlinkSync('/dev/full', path.join(dir, 'FORMAT.tmp'))
+  assert.throws(
+    () => checkFormat(dir),
+    (e: unknown) =>
+      e instanceof StorageError && e.systemCode === 'ENOSPC' && e.retriable && /disk is full/.test(e.hint),
+  )
+  assert.equal(fs.existsSync(path.join(dir, 'FORMAT')), false)
+})

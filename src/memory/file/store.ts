@@ -179,7 +179,13 @@ export class FileStore implements DurableStore {
       writeFileDurably(path.join(staging, TOPIC_FILE), encodeTopicMeta({ partitions, createdAt }))
       withStorageErrors(dir, 'create the topic', () => fs.renameSync(staging, dir))
     } catch (error) {
-      removeTree(staging) // never visible under the topic's name: holds nothing
+      // Never visible under the topic's name, so it holds nothing; if it cannot go now, the next
+      // open removes it. The creation's own error is the one to report.
+      try {
+        fs.rmSync(staging, { recursive: true, force: true })
+      } catch {
+        // left for the next open
+      }
       throw error
     }
     syncDirectory(root)

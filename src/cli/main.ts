@@ -15,6 +15,7 @@ import { commandHelp, EXIT_CODES_HELP, groupHelp } from './help.ts'
 import { writeTo, type CliIo } from './io.ts'
 import { produceCommand } from './produce.ts'
 import { quickstartCommand } from './quickstart.ts'
+import { repairGroup } from './repair.ts'
 import { topicsGroup } from './topics.ts'
 
 const COMMANDS: readonly (Command | CommandGroup)[] = [
@@ -24,6 +25,7 @@ const COMMANDS: readonly (Command | CommandGroup)[] = [
   topicsGroup,
   groupsGroup,
   benchCommand,
+  repairGroup,
 ]
 
 function nameOf(entry: Command | CommandGroup): string {

@@ -1,11 +1,15 @@
 // Which engine a connect() gets: a private one for `memory:`, or the one shared by every open
 // connection to the same `memory:<name>` or `file:<dir>` in this process. A shared engine lives while
 // it has connections; the last close() releases it (and, for file:, closes its files and lock).
+// A file: directory is keyed by its real path, resolved after creating it: `./x`, `/abs/x` and a
+// symlink to it are one directory, and two engines on one directory would each append to the same
+// segments from their own idea of the next offset, overwriting each other's acknowledged records.
 
 import { existsSync } from 'node:fs'
 import { ConfigError, NotFoundError } from '../core/errors.ts'
 import type { MemorySettings } from './config.ts'
 import { Engine } from './engine.ts'
+import { prepareDataDirectory } from './file/data-dir.ts'
 import { FileStore } from './file/store.ts'
 
 interface SharedEngine {
@@ -59,7 +63,8 @@ function createEngine(settings: MemorySettings): Engine {
   }
 }
 
-export function leaseEngine(settings: MemorySettings): EngineLease {
+export function leaseEngine(requested: MemorySettings): EngineLease {
+  const settings = requested.kind === 'file' ? onRealPath(requested) : requested
   const key = settings.shareKey
   if (key === null) {
     const engine = createEngine(settings)
@@ -90,4 +95,9 @@ export function leaseEngine(settings: MemorySettings): EngineLease {
       }
     },
   }
+}
+
+function onRealPath(settings: MemorySettings): MemorySettings {
+  const dir = prepareDataDirectory(settings.dir!)
+  return { ...settings, dir, shareKey: `file:${dir}` }
 }

@@ -20,3 +20,5 @@ export { MemoryBroker }
 export { StorageError } from '../core/errors.ts'
 export type { MemorySettings } from './config.ts'
 export { formatMessageId, parseMessageId } from './message.ts'
+export { repairTopic } from './file/repair.ts'
+export type { RepairTopicOptions, RepairTopicResult } from './file/repair.ts'

@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { after, test } from 'node:test'
-import { ConfigError } from '../../../src/core/errors.ts'
+import { ConfigError, CorruptDataError, StorageError } from '../../../src/core/errors.ts'
 import { FORMAT_VERSION, checkFormat } from '../../../src/memory/file/format.ts'
 import { connect } from '../../../src/index.ts'
 
@@ -54,5 +54,51 @@ void test('another format version is refused', () => {
     },
   )
   fs.writeFileSync(path.join(dir, 'FORMAT'), 'garbage')
-  assert.throws(() => checkFormat(dir), ConfigError)
+  assert.throws(
+    () => checkFormat(dir),
+    (error: unknown) => error instanceof CorruptDataError && /printf 'conduit-file-log 2/.test(error.hint),
+  )
+  assert.equal(fs.readFileSync(path.join(dir, 'FORMAT'), 'utf8'), 'garbage', 'left untouched')
+})
+
+void test('an empty FORMAT beside no topic (an interrupted first open) is written again', () => {
+  const dir = path.join(root, 'empty-format')
+  fs.mkdirSync(path.join(dir, 'topics'), { recursive: true })
+  fs.writeFileSync(path.join(dir, 'FORMAT'), '')
+  checkFormat(dir)
+  assert.equal(fs.readFileSync(path.join(dir, 'FORMAT'), 'utf8'), `conduit-file-log ${FORMAT_VERSION}\n`)
+})
+
+void test('an empty FORMAT beside topics is damage: CorruptDataError, nothing changed', () => {
+  const dir = path.join(root, 'empty-format-topics')
+  fs.mkdirSync(path.join(dir, 'topics', 'orders'), { recursive: true })
+  fs.writeFileSync(path.join(dir, 'FORMAT'), '')
+  assert.throws(
+    () => checkFormat(dir),
+    (e: unknown) => e instanceof CorruptDataError && e.path === path.join(dir, 'FORMAT'),
+  )
+  assert.equal(fs.readFileSync(path.join(dir, 'FORMAT'), 'utf8'), '')
+})
+
+void test('a FORMAT the OS refuses to read is a StorageError with its path', () => {
+  const dir = path.join(root, 'format-dir')
+  fs.mkdirSync(path.join(dir, 'FORMAT'), { recursive: true })
+  assert.throws(
+    () => checkFormat(dir),
+    (e: unknown) =>
+      e instanceof StorageError && e.systemCode === 'EISDIR' && e.path === path.join(dir, 'FORMAT'),
+  )
+})
+
+void test('a full disk while recording the format is a retriable StorageError', () => {
+  const dir = path.join(root, 'full-disk')
+  fs.mkdirSync(dir)
+  // Every write to /dev/full fails with ENOSPC: a real full-disk error from the kernel.
+  fs.symlinkSync('/dev/full', path.join(dir, 'FORMAT.tmp'))
+  assert.throws(
+    () => checkFormat(dir),
+    (e: unknown) =>
+      e instanceof StorageError && e.systemCode === 'ENOSPC' && e.retriable && /disk is full/.test(e.hint),
+  )
+  assert.equal(fs.existsSync(path.join(dir, 'FORMAT')), false)
 })

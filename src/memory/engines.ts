@@ -32,13 +32,6 @@ function fingerprint(s: MemorySettings): string {
 }
 
 function createEngine(settings: MemorySettings): Engine {
-  if (settings.kind === 'file' && !settings.create && !existsSync(settings.dir!)) {
-    // Checked before the store opens, which would create the directory and its lock file.
-    throw new NotFoundError(`no broker data in ${settings.dir!}: the directory does not exist`, {
-      path: settings.dir!,
-      hint: 'check the path; the directory is made when a broker opens it with create=true (the default)',
-    })
-  }
   const store =
     settings.kind === 'file'
       ? FileStore.open(settings.dir!, {
@@ -98,6 +91,13 @@ export function leaseEngine(requested: MemorySettings): EngineLease {
 }
 
 function onRealPath(settings: MemorySettings): MemorySettings {
+  if (!settings.create && !existsSync(settings.dir!)) {
+    // Checked before the directory is prepared, which would create it (and then its lock file).
+    throw new NotFoundError(`no broker data in ${settings.dir!}: the directory does not exist`, {
+      path: settings.dir!,
+      hint: 'check the path; the directory is made when a broker opens it with create=true (the default)',
+    })
+  }
   const dir = prepareDataDirectory(settings.dir!)
   return { ...settings, dir, shareKey: `file:${dir}` }
 }

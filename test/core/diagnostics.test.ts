@@ -15,6 +15,7 @@ void test('channels carry the documented names', () => {
       'conduit:message:receive',
       'conduit:consumer:offset-reset',
       'conduit:error',
+      'conduit:throttle',
     ],
   )
   // Subscribing by name (what an APM does, without importing Conduit) reaches the same channel.

@@ -13,7 +13,7 @@ import { after, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { connect } from '../../src/index.ts'
 import { LockedError } from '../../src/core/errors.ts'
-import type { Broker, Message } from '../../src/core/contract.ts'
+import type { Batch, Broker, Message } from '../../src/core/contract.ts'
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures')
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'conduit-crash-'))
@@ -58,12 +58,20 @@ async function readAll(broker: Broker, topic: string, expectAtLeast: number): Pr
   const out: Message[] = []
   const iterator = consumer[Symbol.asyncIterator]()
   const deadline = Date.now() + 30_000
+  // One next() at a time: a next() that lost the race against the 200 ms tick stays pending and is
+  // awaited again. Calling next() anew instead left two waiting, and the batch the first one got
+  // was never read or acked, so its messages looked lost (a flaky failure of this test).
+  let pending: Promise<IteratorResult<Batch>> | null = null
   while (out.length < expectAtLeast && Date.now() < deadline) {
+    pending ??= iterator.next()
+    let timer: NodeJS.Timeout | undefined
     const next = await Promise.race([
-      iterator.next(),
-      new Promise<null>((r) => setTimeout(() => r(null), 200)),
+      pending,
+      new Promise<null>((r) => (timer = setTimeout(() => r(null), 200))),
     ])
+    clearTimeout(timer)
     if (next === null) continue
+    pending = null
     if (next.done) break
     out.push(...next.value.messages)
     await next.value.ack()

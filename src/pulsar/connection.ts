@@ -261,12 +261,15 @@ export class PulsarConnection {
 
   async #handshake(): Promise<void> {
     const { auth } = this.#opts
+    // Credentials first: a provider that fails (an OAuth2 server refusing the client) must fail
+    // the handshake before anything waits for CONNECTED — a waiter registered earlier would be
+    // rejected by the socket's close with nobody listening (an unhandled rejection).
+    const authData = auth ? await auth.authData() : undefined
     const connected = new Promise<BaseCommand>((resolve, reject) => {
       this.#handshakeWaiter = { resolve, reject }
     })
     this.#socket.onFrame((frame) => this.#onFrame(frame))
     this.#socket.onClose((err) => this.#onSocketClose(err))
-    const authData = auth ? await auth.authData() : undefined
     this.#socket.write(
       encodeSimpleFrame(
         encodeCommand({

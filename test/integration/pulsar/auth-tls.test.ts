@@ -93,3 +93,27 @@ void test('mutual TLS: without a client certificate pulsar+ssl and https are ref
   })
   assert.ok((await admin.listTenants()).includes('public'))
 })
+
+void test('a token over pulsar:// warns once with CONDUIT_INSECURE_AUTH unless allowInsecureAuth', async () => {
+  const b = await useBroker('pulsar-auth')
+  const seen: Error[] = []
+  const listener = (w: Error): void => {
+    if ((w as { code?: string }).code === 'CONDUIT_INSECURE_AUTH') seen.push(w)
+  }
+  process.on('warning', listener)
+  try {
+    const warned = await createClient(b.url, { token: b.credentials!.token! })
+    await warned.close()
+    const quiet = await createClient(b.url, { token: b.credentials!.token!, allowInsecureAuth: true })
+    await quiet.close()
+    await new Promise((resolve) => setImmediate(resolve))
+  } finally {
+    process.off('warning', listener)
+  }
+  assert.equal(seen.length, 1)
+  assert.match(
+    seen[0]!.message,
+    /Pulsar token credentials are sent to pulsar:\/\/127\.0\.0\.1:\d+ without TLS/,
+  )
+  assert.ok(!seen[0]!.message.includes(b.credentials!.token!))
+})

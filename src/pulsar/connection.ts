@@ -59,6 +59,8 @@ export interface ConnectionOptions {
   keepAliveMs?: number
   /** When connecting through a Pulsar proxy: the broker the proxy must forward to. */
   proxyToBrokerUrl?: string
+  /** Largest frame accepted from the broker. Default 128 MiB. */
+  maxFrameBytes?: number
   signal?: AbortSignal
 }
 
@@ -93,7 +95,7 @@ export class PulsarConnection {
       tls: opts.tls,
       connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
       // CONNECTED may raise the limit; the frame bound is checked again per message on receive.
-      maxFrameBytes: 128 * 1024 * 1024,
+      maxFrameBytes: opts.maxFrameBytes ?? 128 * 1024 * 1024,
       signal: opts.signal,
     })
     const conn = new PulsarConnection(socket, opts)

@@ -3,6 +3,7 @@
 // frames, writing with backpressure, and reporting exactly once how and why it ended, so the
 // connection layer above can fail its in-flight requests with the right error.
 
+import { clientCertificateRefused } from './tls-alert.ts'
 import net from 'node:net'
 import tls from 'node:tls'
 import { ConduitError, ConnectionError, TimeoutError } from './errors.ts'
@@ -103,7 +104,10 @@ export class FramedSocket {
         resolve(new FramedSocket(socket, address, decoder))
       }
       const onError = (err: Error): void => {
-        finish(new ConnectionError(`connect to ${address} failed: ${err.message}`, { cause: err }))
+        finish(
+          clientCertificateRefused(err, address) ??
+            new ConnectionError(`connect to ${address} failed: ${err.message}`, { cause: err }),
+        )
       }
       const onEarlyClose = (): void => {
         finish(new ConnectionError(`connect to ${address} failed: socket closed during connect`))
@@ -271,9 +275,10 @@ export class FramedSocket {
       this.#closeError =
         failure instanceof ConduitError
           ? failure
-          : new ConnectionError(`connection to ${this.remoteAddress} lost: ${failure.message}`, {
+          : (clientCertificateRefused(failure, this.remoteAddress) ??
+            new ConnectionError(`connection to ${this.remoteAddress} lost: ${failure.message}`, {
               cause: failure,
-            })
+            }))
     }
     for (const resolve of this.#closeWaiters.splice(0)) resolve()
     const handler = this.#closeHandler

@@ -484,8 +484,12 @@ export class KafkaConnection {
       new ConnectionError(`connection to broker ${this.nodeId} (${this.address}, ${this.purpose}) closed`)
     this.#closeError ??= error
     this.#setState('closed', err)
+    // A broker refusing our TLS client certificate ends the socket on the first read; that is an
+    // AuthenticationError (not retriable), and must reach the caller as one.
     this.#pending.rejectAll(
-      error instanceof ConnectionError ? error : new ConnectionError(error.message, { cause: error }),
+      error instanceof ConnectionError || error instanceof AuthenticationError
+        ? error
+        : new ConnectionError(error.message, { cause: error }),
     )
     this.#expect.clear()
     clearTimeout(this.#timeoutTimer)

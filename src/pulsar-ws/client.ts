@@ -8,6 +8,8 @@
 //   const consumer = await client.consumer({ topic: 'orders', subscription: 'billing', subscriptionType: 'Shared' })
 //   for await (const message of consumer) { …; consumer.ack(message) }
 
+import { redactUrl } from '../core/redact-url.ts'
+import { warnInsecureAuth } from '../core/insecure-auth.ts'
 import { ClosedError, ConfigError } from '../core/errors.ts'
 import { sleep } from '../core/backoff.ts'
 import type { BackoffOptions } from '../core/backoff.ts'
@@ -50,6 +52,8 @@ export interface PulsarWsClientOptions {
   maxTextFrameSize?: number
   /** The admin REST API; default: the same web service over http(s). */
   adminUrl?: string
+  /** Send a token over ws:// (no TLS) without the one-time CONDUIT_INSECURE_AUTH warning. */
+  allowInsecureAuth?: boolean
 }
 
 export interface WsProducerOptions extends ProducerParams {
@@ -91,6 +95,14 @@ export class PulsarWsClient {
     if (!options || typeof options.url !== 'string') throw new ConfigError('PulsarWsClient needs { url }')
     this.service = parseServiceBase(options.url)
     this.#options = options
+    // A bearer token read off a plaintext connection can be replayed by whoever read it.
+    if (options.token !== undefined && !this.service.secure) {
+      warnInsecureAuth(
+        'Pulsar WebSocket token credentials',
+        redactUrl(options.url),
+        options.allowInsecureAuth,
+      )
+    }
     this.#defaults = {
       tenant: options.tenant ?? this.service.params.get('tenant') ?? 'public',
       namespace: options.namespace ?? this.service.params.get('namespace') ?? 'default',

@@ -28,6 +28,7 @@ import {
   TimeoutError,
 } from '../core/errors.ts'
 import { redactUrl } from '../core/redact-url.ts'
+import { clientCertificateRefused } from '../core/tls-alert.ts'
 
 export interface WsTlsOptions {
   /** PEM text (or Buffer) of the CA(s) to trust. */
@@ -175,6 +176,11 @@ export async function openWebSocket(
     ws.on('error', (err: Error & { code?: string }) => {
       if (/handshake has timed out/i.test(err.message)) {
         fail(new TimeoutError(`${where}: the WebSocket handshake timed out`, { cause: err }))
+        return
+      }
+      const refused = clientCertificateRefused(err, where)
+      if (refused) {
+        fail(refused)
         return
       }
       const tlsCode = err.code && /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/.test(err.code)

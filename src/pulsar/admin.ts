@@ -15,6 +15,7 @@ import {
 } from '../core/errors.ts'
 import { parseTopicName } from './topic-name.ts'
 import { redactUrl } from '../core/redact-url.ts'
+import { clientCertificateRefused } from '../core/tls-alert.ts'
 
 export interface PulsarAdminOptions {
   /** `http://host:8080` or `https://host:8443`. */
@@ -138,7 +139,8 @@ export class PulsarAdmin {
         reject(
           err instanceof TimeoutError
             ? err
-            : new ConnectionError(`admin ${method} ${path}: ${err.message}`, { cause: err }),
+            : (clientCertificateRefused(err, `admin ${method} ${path}: ${target.host}`) ??
+                new ConnectionError(`admin ${method} ${path}: ${err.message}`, { cause: err })),
         ),
       )
       if (payload !== undefined) req.write(payload)

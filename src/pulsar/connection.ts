@@ -59,6 +59,8 @@ export interface ConnectionOptions {
   keepAliveMs?: number
   /** When connecting through a Pulsar proxy: the broker the proxy must forward to. */
   proxyToBrokerUrl?: string
+  /** Largest frame accepted from the broker. Default 128 MiB. */
+  maxFrameBytes?: number
   signal?: AbortSignal
 }
 
@@ -93,7 +95,7 @@ export class PulsarConnection {
       tls: opts.tls,
       connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
       // CONNECTED may raise the limit; the frame bound is checked again per message on receive.
-      maxFrameBytes: 128 * 1024 * 1024,
+      maxFrameBytes: opts.maxFrameBytes ?? 128 * 1024 * 1024,
       signal: opts.signal,
     })
     const conn = new PulsarConnection(socket, opts)
@@ -261,12 +263,15 @@ export class PulsarConnection {
 
   async #handshake(): Promise<void> {
     const { auth } = this.#opts
+    // Credentials first: a provider that fails (an OAuth2 server refusing the client) must fail
+    // the handshake before anything waits for CONNECTED — a waiter registered earlier would be
+    // rejected by the socket's close with nobody listening (an unhandled rejection).
+    const authData = auth ? await auth.authData() : undefined
     const connected = new Promise<BaseCommand>((resolve, reject) => {
       this.#handshakeWaiter = { resolve, reject }
     })
     this.#socket.onFrame((frame) => this.#onFrame(frame))
     this.#socket.onClose((err) => this.#onSocketClose(err))
-    const authData = auth ? await auth.authData() : undefined
     this.#socket.write(
       encodeSimpleFrame(
         encodeCommand({

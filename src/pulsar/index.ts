@@ -17,10 +17,13 @@ import { PulsarClient } from './client.ts'
 import type { PulsarClientOptions } from './client.ts'
 import { parseServiceUrl } from './service-url.ts'
 import { redactUrl } from '../core/redact-url.ts'
+import { warnInsecureAuth } from '../core/insecure-auth.ts'
 
 export interface PulsarConnectOptions extends PulsarClientOptions {
   oauth2?: OAuth2Options
   adminUrl?: string
+  /** Send a token over pulsar:// (no TLS) without the one-time CONDUIT_INSECURE_AUTH warning. */
+  allowInsecureAuth?: boolean
 }
 
 export function authFrom(opts: PulsarConnectOptions): AuthProvider | undefined {
@@ -33,7 +36,12 @@ export function authFrom(opts: PulsarConnectOptions): AuthProvider | undefined {
 
 /** A native client: `createClient('pulsar://127.0.0.1:6650', { token })`. */
 export async function createClient(url: string, options: PulsarConnectOptions = {}): Promise<PulsarClient> {
-  const client = new PulsarClient(url, options, authFrom(options))
+  const auth = authFrom(options)
+  // A token is a bearer secret: whoever reads it off a plaintext connection can use it.
+  if (auth?.method === 'token' && parseServiceUrl(url).some((service) => !service.tls)) {
+    warnInsecureAuth('Pulsar token credentials', redactUrl(url), options.allowInsecureAuth)
+  }
+  const client = new PulsarClient(url, options, auth)
   // Connect once now, so a wrong address or bad credentials fail here with a clear error.
   try {
     await client.serviceConnection()

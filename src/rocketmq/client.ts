@@ -34,6 +34,11 @@ export interface ClientOptions {
   serializeType?: SerializeType
   /** Identifies this client to brokers; must differ between group members. Default generated. */
   clientId?: string
+  /**
+   * Largest frame accepted from a name server or broker (default 16 MiB + 64 KiB, the Java
+   * client's bound); a larger one closes the connection with a ProtocolError before allocating.
+   */
+  maxFrameBytes?: number
 }
 
 /** What a producer group registers so that broker → client requests reach it. */
@@ -86,6 +91,7 @@ export class RocketMQClient {
       connectTimeoutMs: options.connectTimeoutMs,
       serializeType: options.serializeType,
       tls: options.tls,
+      maxFrameBytes: options.maxFrameBytes,
     })
     const refresh = setInterval(() => void this.refreshRoutes(), options.routeRefreshMs ?? 30_000)
     const heartbeat = setInterval(
@@ -118,6 +124,7 @@ export class RocketMQClient {
         requestTimeoutMs: this.options.requestTimeoutMs,
         connectTimeoutMs: this.options.connectTimeoutMs,
         serializeType: this.options.serializeType,
+        maxFrameBytes: this.options.maxFrameBytes,
         onRequest: (request, connection) => this.#dispatch(request, connection),
       })
       this.#brokers.set(address, conn)

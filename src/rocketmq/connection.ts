@@ -186,9 +186,14 @@ export class RemotingConnection {
 
   #onSocketClosed(socket: FramedSocket, err?: Error): void {
     if (this.#socket === socket) this.#socket = undefined
-    const why = new ConnectionError(`connection to ${this.address} closed${err ? `: ${err.message}` : ''}`, {
-      cause: err,
-    })
+    // A broker refusing our TLS client certificate (mutual TLS) ends the socket on the first read:
+    // that is an AuthenticationError (not retriable) and must reach the caller as one.
+    const why =
+      err instanceof AuthenticationError
+        ? err
+        : new ConnectionError(`connection to ${this.address} closed${err ? `: ${err.message}` : ''}`, {
+            cause: err,
+          })
     this.#pending.rejectAll(why)
     for (const l of this.#closeListeners) l(err)
   }

@@ -53,7 +53,7 @@ export function parseRocketMQUrl(url: string): string[] {
   return addresses
 }
 
-/** Client options from connect() options: credentials, tls, mapAddress, timeouts. */
+/** Client options from connect() options: credentials, tls, mapAddress, timeouts, maxFrameBytes. */
 export function clientOptions(url: string, options: ConnectOptions): ClientOptions {
   const out: ClientOptions = { nameServers: parseRocketMQUrl(url) }
   const {
@@ -63,6 +63,7 @@ export function clientOptions(url: string, options: ConnectOptions): ClientOptio
     mapAddress,
     requestTimeoutMs,
     connectTimeoutMs,
+    maxFrameBytes,
     serialization,
     clientId,
   } = options
@@ -90,6 +91,7 @@ export function clientOptions(url: string, options: ConnectOptions): ClientOptio
   for (const [name, value] of [
     ['requestTimeoutMs', requestTimeoutMs],
     ['connectTimeoutMs', connectTimeoutMs],
+    ['maxFrameBytes', maxFrameBytes],
   ] as const) {
     if (value === undefined) continue
     if (!Number.isInteger(value) || (value as number) <= 0)

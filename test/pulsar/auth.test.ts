@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import { after, test } from 'node:test'
-import { AuthenticationError, ConfigError } from '../../src/core/errors.ts'
+import { AuthenticationError, ConfigError, ConnectionError } from '../../src/core/errors.ts'
 import { oauth2ClientCredentials, tlsAuth, tokenAuth } from '../../src/pulsar/auth.ts'
 
 const requests: { path: string; body: string }[] = []
@@ -45,15 +45,50 @@ void test('OAuth2 client credentials: discovery, form-encoded grant, token cache
   assert.equal(grant.get('client_id'), 'id')
   assert.equal(grant.get('client_secret'), 's3')
   assert.equal(grant.get('audience'), 'urn:pulsar')
-  tokenTtl = 30 // below the 60 s refresh margin: every call renews
+  // A lifetime below the 60 s margin: the margin shrinks to a fifth of it, so a short-lived token
+  // is still reused (not fetched on every CONNECT) and renewed at 80 % of its life.
+  tokenTtl = 1
   const short = oauth2ClientCredentials({
     issuerUrl: `http://127.0.0.1:${port()}/issuer`,
     clientId: 'id',
     clientSecret: 's3',
   })
   const a = new TextDecoder().decode(await short.authData())
-  const b = new TextDecoder().decode(await short.authData())
-  assert.notEqual(a, b, 'renewed before expiry')
+  assert.equal(new TextDecoder().decode(await short.authData()), a, 'reused while fresh')
+  await new Promise((resolve) => setTimeout(resolve, 900))
+  assert.notEqual(new TextDecoder().decode(await short.authData()), a, 'renewed before expiry')
+  tokenTtl = 3600
+})
+
+void test('OAuth2: a direct tokenUrl skips discovery; concurrent callers share one token request', async () => {
+  const before = requests.length
+  const auth = oauth2ClientCredentials({
+    tokenUrl: `http://127.0.0.1:${port()}/token`,
+    clientId: 'id',
+    clientSecret: 's',
+  })
+  const [x, y] = await Promise.all([auth.authData(), auth.authData()])
+  assert.deepEqual(x, y)
+  assert.deepEqual(
+    requests.slice(before).map((r) => r.path),
+    ['/token'],
+  )
+})
+
+void test('OAuth2: an unreachable token server is a ConnectionError naming it', async () => {
+  const closed = http.createServer()
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+  const deadPort = (closed.address() as { port: number }).port
+  await new Promise<void>((resolve) => closed.close(() => resolve()))
+  const auth = oauth2ClientCredentials({
+    tokenUrl: `http://127.0.0.1:${deadPort}/token`,
+    clientId: 'id',
+    clientSecret: 's',
+  })
+  await assert.rejects(
+    auth.authData(),
+    (err: unknown) => err instanceof ConnectionError && /unreachable/.test(err.message),
+  )
 })
 
 void test('OAuth2 errors are AuthenticationErrors; missing settings are ConfigErrors', async () => {
@@ -75,6 +110,7 @@ void test('OAuth2 errors are AuthenticationErrors; missing settings are ConfigEr
     () => oauth2ClientCredentials({ issuerUrl: '', clientId: 'id', clientSecret: 'x' }),
     ConfigError,
   )
+  assert.throws(() => oauth2ClientCredentials({ clientId: 'id', clientSecret: 'x' }), ConfigError)
 })
 
 void test('token and TLS providers', async () => {

@@ -71,10 +71,21 @@ async function prepare(context: LaunchContext): Promise<PreparedBroker> {
     credentials.username = 'conduit'
     credentials.password = randomBytes(9).toString('base64url')
     credentials.wrongPassword = 'not-' + credentials.password
-    credentials.mechanisms = 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512'
-    extra['sasl.enabled.mechanisms'] = 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512'
+    // A second PLAIN user whose password has the characters a URL must percent-encode (`:` and
+    // `@` split user info, `%`, `/`, `?` and `#` end or escape parts of it), for the URL tests.
+    credentials.specialUsername = 'conduit-special'
+    credentials.specialPassword = `p:a@s%s/w?o#rd-${randomBytes(6).toString('hex')}`
+    credentials.mechanisms = 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER'
+    extra['sasl.enabled.mechanisms'] = credentials.mechanisms
     extra['listener.name.client.plain.sasl.jaas.config'] =
-      `org.apache.kafka.common.security.plain.PlainLoginModule required user_${credentials.username}="${credentials.password}";`
+      'org.apache.kafka.common.security.plain.PlainLoginModule required ' +
+      `user_${credentials.username}="${credentials.password}" ` +
+      `user_${credentials.specialUsername}="${credentials.specialPassword}";`
+    // OAUTHBEARER with Kafka's built-in unsecured-JWS validator (no sasl.server.callback.handler
+    // configured): it accepts an `alg: none` JWS carrying `sub` and a future `exp`, and refuses a
+    // malformed or expired one — enough to prove the client side of RFC 7628 on the real broker.
+    extra['listener.name.client.oauthbearer.sasl.jaas.config'] =
+      'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="admin";'
     for (const mechanism of ['SCRAM-SHA-256', 'SCRAM-SHA-512']) {
       extra[`listener.name.client.${mechanism.toLowerCase()}.sasl.jaas.config`] =
         'org.apache.kafka.common.security.scram.ScramLoginModule required;'
@@ -95,8 +106,9 @@ async function prepare(context: LaunchContext): Promise<PreparedBroker> {
       'ssl.truststore.location': generated.truststore,
       'ssl.truststore.password': generated.storePassword,
       'ssl.truststore.type': 'PKCS12',
-      // Clients may present the generated client certificate; plain server-authenticated TLS works too.
-      'ssl.client.auth': 'requested',
+      // Mutual TLS: a client must present a certificate signed by the generated CA (tls.cert/key);
+      // one without is refused during the handshake.
+      'ssl.client.auth': 'required',
     })
   }
 

@@ -3,6 +3,7 @@ import { kafkaLauncher } from './kafka.ts'
 import type { Launcher } from './launcher.ts'
 import { pulsarLauncher } from './pulsar.ts'
 import { rocketmqLauncher } from './rocketmq.ts'
+import { rocketmqMtlsLauncher } from './rocketmq-mtls.ts'
 import type { BrokerKind } from './types.ts'
 
 export const LAUNCHERS: Record<BrokerKind, Launcher> = {
@@ -16,4 +17,5 @@ export const LAUNCHERS: Record<BrokerKind, Launcher> = {
   rocketmq: rocketmqLauncher,
   'rocketmq-acl': rocketmqLauncher,
   'rocketmq-tls': rocketmqLauncher,
+  'rocketmq-mtls': rocketmqMtlsLauncher,
 }

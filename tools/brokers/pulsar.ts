@@ -1,11 +1,13 @@
 // Apache Pulsar standalone (broker + one in-process bookie, RocksDB metadata), without the
 // functions worker (-nfw) or stream storage (-nss). The WebSocket service is on; the transaction
 // coordinator is off (see below); deduplication is off by default (tests turn it on per namespace).
-// pulsar-auth adds JWT (HS256 secret key) authentication and authorization; pulsar-tls adds TLS
-// ports next to the plain ones.
+// pulsar-auth adds JWT (HS256 secret key) authentication and authorization, plus a local OAuth2
+// client-credentials server (oauth2-server.ts) issuing JWTs signed with that key; pulsar-tls adds
+// TLS ports next to the plain ones, and those require a client certificate (mutual TLS).
 import { randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { ProcessSpec } from './types.ts'
 import { javaArgv, log4j2Properties, propertiesText } from './jvm.ts'
 import { signHs256 } from './jwt.ts'
 import type { LaunchContext, Launcher, PreparedBroker } from './launcher.ts'
@@ -66,6 +68,7 @@ async function prepare(context: LaunchContext): Promise<PreparedBroker> {
   }
   let credentials: Record<string, string> | undefined
   let tls: BrokerState['tls']
+  const sideProcesses: ProcessSpec[] = []
 
   if (kind === 'pulsar-auth') {
     const secret = randomBytes(32)
@@ -86,6 +89,36 @@ async function prepare(context: LaunchContext): Promise<PreparedBroker> {
       tokenSecretKey: `file://${secretFile}`,
       brokerClientAuthenticationPlugin: 'org.apache.pulsar.client.impl.auth.AuthenticationToken',
       brokerClientAuthenticationParameters: `token:${token}`,
+      // How often the broker looks for expired client credentials and sends AUTH_CHALLENGE
+      // (default 60 s): short, so the OAuth2 refresh test needs seconds, not minutes.
+      authenticationRefreshCheckSeconds: 2,
+    })
+    ports.oauth2 = await freePort()
+    const clients = {
+      conduit: { secret: randomBytes(12).toString('hex'), subject: 'admin', ttlSeconds: 3600 },
+      // Tokens that expire within seconds, to make the broker challenge a live connection.
+      'conduit-short': { secret: randomBytes(12).toString('hex'), subject: 'admin', ttlSeconds: 6 },
+    }
+    const clientsFile = join(workDir, 'oauth2-clients.json')
+    writeFileSync(clientsFile, JSON.stringify(clients))
+    urls.oauth2Issuer = `http://127.0.0.1:${ports.oauth2}`
+    Object.assign(credentials, {
+      oauth2ClientId: 'conduit',
+      oauth2ClientSecret: clients.conduit.secret,
+      oauth2ShortClientId: 'conduit-short',
+      oauth2ShortClientSecret: clients['conduit-short'].secret,
+    })
+    sideProcesses.push({
+      name: OAUTH2_PROCESS,
+      cwd: workDir,
+      log: join(logDir, 'oauth2-server.log'),
+      argv: [
+        process.execPath,
+        join(import.meta.dirname, 'oauth2-server.ts'),
+        String(ports.oauth2),
+        secretFile,
+        clientsFile,
+      ],
     })
   }
   if (kind === 'pulsar-tls') {
@@ -100,7 +133,9 @@ async function prepare(context: LaunchContext): Promise<PreparedBroker> {
       tlsKeyFilePath: join(generated.dir, 'server.key'),
       tlsTrustCertsFilePath: join(generated.dir, 'ca.pem'),
       tlsAllowInsecureConnection: false,
-      tlsRequireTrustedClientCertOnConnect: false,
+      // Mutual TLS on pulsar+ssl://, https:// and wss://: a client without a certificate signed
+      // by the generated CA (tls.cert/key) is refused in the handshake.
+      tlsRequireTrustedClientCertOnConnect: true,
     })
     Object.assign(urls, {
       tlsUrl: `pulsar+ssl://127.0.0.1:${ports.brokerTls}`,
@@ -123,6 +158,8 @@ async function prepare(context: LaunchContext): Promise<PreparedBroker> {
 
   return {
     specs: [
+      // Side processes first: they are ready in a moment and the broker's readiness is the last wait.
+      ...sideProcesses,
       {
         name: 'pulsar-standalone',
         cwd: dataDir,
@@ -180,7 +217,17 @@ async function prepare(context: LaunchContext): Promise<PreparedBroker> {
   }
 }
 
-async function afterStart(state: BrokerState): Promise<void> {
+const OAUTH2_PROCESS = 'oauth2-server'
+
+async function afterStart(state: BrokerState, index: number): Promise<void> {
+  if (state.processes[index]?.name === OAUTH2_PROCESS) {
+    await waitUntil(
+      'the OAuth2 server (GET /.well-known/openid-configuration)',
+      () => httpOk(`${state.urls.oauth2Issuer}/.well-known/openid-configuration`, {}),
+      { timeoutMs: 30_000, watch: state.processes, intervalMs: 200 },
+    )
+    return
+  }
   const headers: Record<string, string> = state.credentials?.token
     ? { authorization: `Bearer ${state.credentials.token}` }
     : {}

@@ -13,6 +13,7 @@ export const BROKER_KINDS = [
   'rocketmq',
   'rocketmq-acl',
   'rocketmq-tls',
+  'rocketmq-mtls',
 ] as const
 
 export type BrokerKind = (typeof BROKER_KINDS)[number]

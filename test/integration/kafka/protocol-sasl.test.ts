@@ -57,7 +57,7 @@ void test('an unknown mechanism is UNSUPPORTED_SASL_MECHANISM and lists the enab
   try {
     const res = await client.call(ApiKey.SaslHandshake, 1, { mechanism: 'NOPE' })
     assert.equal(res.errorCode, KafkaErrors.UNSUPPORTED_SASL_MECHANISM)
-    assert.deepEqual([...res.mechanisms].sort(), ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'])
+    assert.deepEqual([...res.mechanisms].sort(), ['OAUTHBEARER', 'PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'])
   } finally {
     client.close()
   }

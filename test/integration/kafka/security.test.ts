@@ -1,5 +1,6 @@
-// SASL PLAIN / SCRAM-SHA-256 / SCRAM-SHA-512 against kafka-sasl, TLS against kafka-tls, and
-// wrong credentials failing fast with AuthenticationError instead of hanging.
+// SASL PLAIN / SCRAM-SHA-256 / SCRAM-SHA-512 against kafka-sasl, mutual TLS against kafka-tls
+// (which requires a client certificate), and wrong credentials failing fast with
+// AuthenticationError instead of hanging.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { connect } from '../../../src/index.ts'
@@ -62,10 +63,41 @@ void describe('kafka security', () => {
     await assert.rejects(connect(b.url, { connectTimeoutMs: 3000, requestTimeoutMs: 3000 }))
   })
 
-  void test('TLS with the broker CA (kafka+ssl://)', async () => {
+  void test('credentials in the URL: a password with : @ % / ? # percent-encoded', async () => {
+    const b = await useBroker('kafka-sasl')
+    const { specialUsername, specialPassword } = b.credentials!
+    assert.match(specialPassword!, /:.*@.*%/)
+    const url = b.url.replace(
+      'kafka://',
+      `kafka://${encodeURIComponent(specialUsername!)}:${encodeURIComponent(specialPassword!)}@`,
+    )
+    await roundTrip(url, { allowInsecureAuth: true })
+    // `:` and `@` left raw (only what would end the user info is encoded): the user info runs to
+    // the last `@` and only the first `:` separates user from password.
+    const raw = specialPassword!.replace(/[%/?#]/g, (c) => encodeURIComponent(c))
+    assert.match(raw, /:.*@/)
+    await roundTrip(b.url.replace('kafka://', `kafka://${specialUsername!}:${raw}@`), {
+      allowInsecureAuth: true,
+    })
+  })
+
+  void test('mutual TLS: the broker CA and the client certificate (kafka+ssl://)', async () => {
     const b = await useBroker('kafka-tls')
     const url = b.url.replace(/^kafka:/, 'kafka+ssl:')
-    await roundTrip(url, { tls: { ca: b.tls!.ca } })
+    await roundTrip(url, { tls: { ca: b.tls!.ca, cert: b.tls!.cert, key: b.tls!.key } })
+  })
+
+  void test('mutual TLS: without a client certificate the broker refuses with AuthenticationError', async () => {
+    const b = await useBroker('kafka-tls')
+    const url = b.url.replace(/^kafka:/, 'kafka+ssl:')
+    const started = Date.now()
+    const error = await connect(url, { tls: { ca: b.tls!.ca }, connectTimeoutMs: 5000 }).catch(
+      (e: unknown) => e,
+    )
+    assert.ok(error instanceof AuthenticationError, String(error))
+    assert.equal(error.retriable, false)
+    assert.match(error.message, /refused the TLS client certificate.*tls\.cert and tls\.key/)
+    assert.ok(Date.now() - started < 10_000, 'no retry loop')
   })
 
   void test('TLS with an untrusted certificate fails with a connection error naming the cause', async () => {

@@ -48,7 +48,9 @@ void test('TLS: wss:// with the broker CA works for the native client and the co
   const broker = await useBroker('pulsar-tls')
   const wss = broker.urls.wss!
   assert.match(wss, /^wss:\/\//)
-  const ws = client(wss, { tls: { ca: broker.tls!.ca } })
+  // pulsar-tls requires a client certificate (mutual TLS).
+  const tls = { ca: broker.tls!.ca, cert: broker.tls!.cert!, key: broker.tls!.key! }
+  const ws = client(wss, { tls })
   try {
     const topic = unique('ws-tls')
     const c = await ws.consumer({ topic, subscription: 's' })
@@ -59,7 +61,7 @@ void test('TLS: wss:// with the broker CA works for the native client and the co
   } finally {
     await ws.close()
   }
-  const contract = await connect(wss, { tls: { ca: broker.tls!.ca } })
+  const contract = await connect(wss, { tls })
   try {
     const topic = unique('ws-tls-contract')
     await contract.admin.createTopic(topic)
@@ -73,6 +75,11 @@ void test('TLS: wss:// with the broker CA works for the native client and the co
   } finally {
     await contract.close()
   }
+  const noCertificate = client(wss, { tls: { ca: broker.tls!.ca } })
+  const refused = await noCertificate.producer({ topic: unique('ws-tls-no-cert') }).catch((e: unknown) => e)
+  assert.ok(refused instanceof AuthenticationError && !refused.retriable, String(refused))
+  assert.match(refused.message, /refused the TLS client certificate/)
+  await noCertificate.close()
   const untrusted = client(wss)
   const error = await untrusted.producer({ topic: unique('ws-tls-untrusted') }).catch((e: unknown) => e)
   assert.ok(error instanceof ConnectionError && !error.retriable, String(error))

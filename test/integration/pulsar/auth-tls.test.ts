@@ -1,4 +1,5 @@
-// JWT authentication and TLS against the secured standalone variants.
+// JWT authentication and mutual TLS against the secured standalone variants (pulsar-tls requires a
+// client certificate on pulsar+ssl:// and https://).
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { AuthenticationError, ConnectionError } from '../../../src/core/errors.ts'
@@ -50,9 +51,9 @@ void test('JWT: the admin client sends the token; without it the broker refuses'
   await assert.rejects(new PulsarAdmin({ url: b.urls.admin! }).listTenants(), AuthenticationError)
 })
 
-void test('TLS: pulsar+ssl with the cluster CA (and a client certificate) works end to end', async () => {
+void test('mutual TLS: pulsar+ssl with the cluster CA and a client certificate works end to end', async () => {
   const b = await useBroker('pulsar-tls')
-  const tls = { ca: b.tls!.ca, ...(b.tls!.cert ? { cert: b.tls!.cert, key: b.tls!.key } : {}) }
+  const tls = { ca: b.tls!.ca, cert: b.tls!.cert, key: b.tls!.key }
   const client = await createClient(b.urls.tlsUrl!, { tls })
   const topic = unique('tls')
   const c = await PulsarConsumer.create(client, { topic, subscription: 's', initialPosition: 'earliest' })
@@ -62,7 +63,7 @@ void test('TLS: pulsar+ssl with the cluster CA (and a client certificate) works 
   assert.equal(m.valueString(), 'over tls')
   await client.close()
   // The contract driver over TLS, with the admin API over https.
-  const broker = await connect(b.urls.tlsUrl!, { tls: { ca: b.tls!.ca }, adminUrl: b.urls.adminTls })
+  const broker = await connect(b.urls.tlsUrl!, { tls, adminUrl: b.urls.adminTls })
   await broker.admin.createTopic(unique('tls-admin'))
   await broker.close()
 })
@@ -70,4 +71,49 @@ void test('TLS: pulsar+ssl with the cluster CA (and a client certificate) works 
 void test('TLS: a server certificate the client does not trust fails with ConnectionError', async () => {
   const b = await useBroker('pulsar-tls')
   await assert.rejects(createClient(b.urls.tlsUrl!, { connectTimeoutMs: 5000 }), ConnectionError)
+})
+
+void test('mutual TLS: without a client certificate pulsar+ssl and https are refused with AuthenticationError', async () => {
+  const b = await useBroker('pulsar-tls')
+  const started = Date.now()
+  const error = await createClient(b.urls.tlsUrl!, { tls: { ca: b.tls!.ca }, connectTimeoutMs: 5000 }).catch(
+    (e: unknown) => e,
+  )
+  assert.ok(error instanceof AuthenticationError, String(error))
+  assert.equal(error.retriable, false)
+  assert.match(error.message, /refused the TLS client certificate/)
+  assert.ok(Date.now() - started < 10_000, 'no retry loop')
+  await assert.rejects(
+    new PulsarAdmin({ url: b.urls.adminTls!, tls: { ca: b.tls!.ca } }).listTenants(),
+    AuthenticationError,
+  )
+  const admin = new PulsarAdmin({
+    url: b.urls.adminTls!,
+    tls: { ca: b.tls!.ca, cert: b.tls!.cert, key: b.tls!.key },
+  })
+  assert.ok((await admin.listTenants()).includes('public'))
+})
+
+void test('a token over pulsar:// warns once with CONDUIT_INSECURE_AUTH unless allowInsecureAuth', async () => {
+  const b = await useBroker('pulsar-auth')
+  const seen: Error[] = []
+  const listener = (w: Error): void => {
+    if ((w as { code?: string }).code === 'CONDUIT_INSECURE_AUTH') seen.push(w)
+  }
+  process.on('warning', listener)
+  try {
+    const warned = await createClient(b.url, { token: b.credentials!.token! })
+    await warned.close()
+    const quiet = await createClient(b.url, { token: b.credentials!.token!, allowInsecureAuth: true })
+    await quiet.close()
+    await new Promise((resolve) => setImmediate(resolve))
+  } finally {
+    process.off('warning', listener)
+  }
+  assert.equal(seen.length, 1)
+  assert.match(
+    seen[0]!.message,
+    /Pulsar token credentials are sent to pulsar:\/\/127\.0\.0\.1:\d+ without TLS/,
+  )
+  assert.ok(!seen[0]!.message.includes(b.credentials!.token!))
 })

@@ -20,3 +20,6 @@ export { MemoryBroker }
 export { StorageError } from './engine.ts'
 export type { MemorySettings } from './config.ts'
 export { formatMessageId, parseMessageId } from './message.ts'
+export { STORAGE_DAMAGE_CHANNEL } from '../core/diagnostics.ts'
+export type { StorageDamageEvent } from '../core/diagnostics.ts'
+export type { DamagedRange } from './file/damage.ts'

@@ -115,6 +115,11 @@ export class MemoryBroker implements Broker {
         'consumer option deadLetterTopic needs maxRedeliveries too (after how many deliveries)',
       )
     }
+    if (options.skipDamaged !== undefined && typeof options.skipDamaged !== 'boolean') {
+      throw new ConfigError(
+        `consumer option skipDamaged must be true or false, got ${String(options.skipDamaged)}`,
+      )
+    }
     const consumer = new MemoryConsumer(this.engine, {
       topics,
       group: this.engine.group(group),
@@ -124,6 +129,7 @@ export class MemoryBroker implements Broker {
       maxRedeliveries,
       deadLetterTopic,
       clientId: this.clientId,
+      skipDamaged: options.skipDamaged === true,
       onClose: (c) => this.consumers.delete(c),
     })
     this.consumers.add(consumer)

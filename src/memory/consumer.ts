@@ -7,10 +7,14 @@
 // - A record delivered `maxRedeliveries + 1` times without an ack goes to the dead-letter topic
 //   (default `<topic>-<group>-DLQ`, Pulsar's convention) and is skipped.
 // - close() gives back whatever is still unacked; the next member of the group receives it.
+// - A damaged range of a `file:` log stops its partition only: the iterator throws its
+//   CorruptDataError once, after any batch fetched with it, and goes on with the other partitions;
+//   `skipDamaged: true` moves past it instead, reported (damaged-read.ts).
 
 import type { Batch, Consumer, Message, RunOptions, StartPosition } from '../core/contract.ts'
-import { ClosedError, ConfigError } from '../core/errors.ts'
+import { ClosedError, ConfigError, CorruptDataError } from '../core/errors.ts'
 import { runHandler } from '../core/run-handler.ts'
+import { readPastDamage } from './damaged-read.ts'
 import type { Engine } from './engine.ts'
 import type { Group, GroupMember, InflightHolder, PartitionState } from './group.ts'
 import { RedeliveredMessage, parseMessageId } from './message.ts'
@@ -58,6 +62,8 @@ export interface MemoryConsumerOptions {
   maxRedeliveries: number | undefined
   deadLetterTopic: string | undefined
   clientId: string
+  /** Move past damaged ranges of a `file:` log (reported) instead of stopping there (damaged-read.ts). */
+  skipDamaged: boolean
   onClose: (consumer: MemoryConsumer) => void
 }
 
@@ -75,6 +81,10 @@ export class MemoryConsumer implements Consumer, GroupMember {
   private paused = false
   private closed = false
   private cursor = 0
+  /** Partitions held at a damaged range: the position they met it at (see damaged-read.ts). */
+  private readonly heldAt = new Map<PartitionState, number>()
+  /** Damaged ranges met and not yet thrown to the application: one per next() call. */
+  private readonly damage: CorruptDataError[] = []
 
   constructor(engine: Engine, options: MemoryConsumerOptions) {
     this.engine = engine
@@ -104,9 +114,13 @@ export class MemoryConsumer implements Consumer, GroupMember {
   private async next(): Promise<IteratorResult<Batch>> {
     for (;;) {
       if (this.closed || this.engine.closed) return { done: true, value: undefined }
+      // Thrown after the batch fetched with it, so healthy partitions are never held back by it.
+      const damaged = this.damage.shift()
+      if (damaged) throw damaged
       if (!this.paused) {
         const batch = this.fetch()
         if (batch) return { done: false, value: batch }
+        if (this.damage.length > 0) continue
       }
       this.signal ??= Promise.withResolvers<void>()
       await this.signal.promise
@@ -141,8 +155,13 @@ export class MemoryConsumer implements Consumer, GroupMember {
       if (state.inflight !== null) continue
       const log = state.topic.partitions[state.partition]!
       if (state.committed < log.earliest) state.committed = log.earliest // retention removed them
-      if (state.committed >= log.visibleEnd) continue
-      const records = log.read(state.committed, remaining)
+      if (state.committed >= log.visibleEnd || this.heldAt.get(state) === state.committed) continue
+      const records = readPastDamage(log, state, remaining, this.options.skipDamaged, this.group)
+      if (records instanceof CorruptDataError) {
+        this.heldAt.set(state, state.committed) // until a seek moves it
+        this.damage.push(records)
+        continue
+      }
       if (records.length === 0) continue
       const start = records[0]!.offset
       const end = records[records.length - 1]!.offset + 1

@@ -21,6 +21,7 @@ import type { Batch, Broker, Consumer, ConsumerOptions, Message, StartPosition }
 import { UnsupportedError } from '../core/errors.ts'
 import {
   choiceOption,
+  flag,
   integerOption,
   onePositional,
   parseStartPosition,
@@ -51,6 +52,10 @@ const spec: CommandSpec = {
     },
     count: { type: 'string', value: 'N', description: 'stop after N messages' },
     'timeout-ms': { type: 'string', value: 'T', description: 'stop after T ms without a message' },
+    'skip-damaged': {
+      type: 'boolean',
+      description: 'file: broker: move past damaged ranges of the log (each skip is a warning)',
+    },
     format: {
       type: 'string',
       value: 'value|json',
@@ -82,6 +87,7 @@ interface ConsumeSettings {
   count: number | undefined
   idleMs: number | undefined
   format: 'value' | 'json'
+  skipDamaged: boolean
 }
 
 function settingsFrom(args: ParsedArgs): ConsumeSettings {
@@ -93,6 +99,7 @@ function settingsFrom(args: ParsedArgs): ConsumeSettings {
     count: integerOption(args.values, 'count', spec.name, { min: 1 }),
     idleMs: integerOption(args.values, 'timeout-ms', spec.name, { min: 1 }),
     format: choiceOption(args.values, 'format', ['value', 'json'] as const, 'value', spec.name),
+    skipDamaged: flag(args.values, 'skip-damaged'),
   }
 }
 
@@ -130,6 +137,7 @@ async function consumeAll(ctx: CommandContext, broker: Broker, s: ConsumeSetting
     const options: ConsumerOptions = { topic: s.topic, from: s.from }
     if (s.group !== undefined) options.group = s.group
     if (maxBatch !== undefined) options.maxBatch = maxBatch
+    if (s.skipDamaged) options.skipDamaged = true
     return broker.consumer(options)
   }
   const outcome: ConsumeOutcome = { printed: 0, idle: false }

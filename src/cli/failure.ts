@@ -1,7 +1,7 @@
 // How a failed run is reported: `error [CODE]: message`, a hint saying what to do, and the exit
 // code. Hints are chosen by the error's stable `code`, never by its message text.
 
-import { BrokerError, ConduitError, ConfigError } from '../core/errors.ts'
+import { BrokerError, ConduitError, ConfigError, CorruptDataError } from '../core/errors.ts'
 import { UsageError } from './args.ts'
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const
@@ -37,7 +37,12 @@ export function describeFailure(error: unknown, debug = false): FailureReport {
       text += `broker error: ${error.brokerErrorName} (${String(error.brokerCode)})\n`
     const cause = error.cause instanceof Error ? error.cause.message : undefined
     if (cause && !error.message.includes(cause)) text += `cause: ${cause}\n`
-    const hint = error instanceof ConfigError ? 'check the URL and options (see --help).' : HINTS[error.code]
+    const hint =
+      error instanceof ConfigError
+        ? 'check the URL and options (see --help).'
+        : error instanceof CorruptDataError
+          ? error.hint
+          : HINTS[error.code]
     if (hint) text += `hint: ${hint}\n`
     if (debug && error.stack) text += `${error.stack}\n`
     return { exitCode: error instanceof ConfigError ? EXIT.usage : EXIT.failure, text }

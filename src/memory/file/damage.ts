@@ -33,7 +33,7 @@ export function reportDamage(event: StorageDamageEvent): void {
 export function damagedRangeError(range: DamagedRange, topic: string, partition: number): CorruptDataError {
   const to = range.to ?? range.from
   return new CorruptDataError(
-    `${topic}/${partition}: offsets ${range.from} to ${to - 1} are damaged in ${range.file} ` +
+    `${topic}/${partition}: ${to - range.from === 1 ? `offset ${range.from} is` : `offsets ${range.from} to ${to - 1} are`} damaged in ${range.file} ` +
       `(${range.bytes} bytes at byte ${range.position}: ${range.reason})`,
     {
       path: range.file,

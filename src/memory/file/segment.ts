@@ -25,7 +25,14 @@ import type { StoredMessage } from '../message.ts'
 import { BatchReader, findNextBatch } from './batch-reader.ts'
 import { damagedRangeError } from './damage.ts'
 import type { DamagedRange } from './damage.ts'
-import { decodeRecord, firstRecord, nextRecord, recordTimestamp } from './record.ts'
+import {
+  MAX_BATCH_BYTES,
+  RECORD_FIXED,
+  decodeRecord,
+  firstRecord,
+  nextRecord,
+  recordTimestamp,
+} from './record.ts'
 import type { BatchCheck } from './record.ts'
 
 /** Where a segment reports what it found; the partition's log records and publishes it. */
@@ -119,7 +126,7 @@ export class Segment {
       else options.sink.indexRebuilt(indexPath, problem)
     }
     // The last segment's old index is rebuilt, but first read as evidence of how far the log went.
-    const indexed = options.last ? segment.lastIndexedOffset() : -1
+    const indexed = options.last ? segment.readIndexEntries() : []
     if (scanFrom === 0) segment.resetIndex()
     const limit = options.nextBase ?? Infinity
     const validEnd = segment.scan(scanFrom, fileSize, limit)
@@ -140,17 +147,21 @@ export class Segment {
         fs.ftruncateSync(fd, validEnd)
         fs.fsyncSync(fd)
         segment.size = validEnd
-      } else if (indexed >= segment.next) {
-        // Cut exactly at a batch boundary, which the log alone cannot tell from a shorter log.
-        options.sink.damaged({
-          kind: 'truncated',
-          file: logPath,
-          from: segment.next,
-          to: null,
-          position: validEnd,
-          bytes: 0,
-          reason: `the index names offset ${indexed}, past the end of the log: the file was cut`,
-        })
+      } else {
+        // Cut exactly at a batch boundary, which the log alone cannot tell from a shorter log; an
+        // entry for bytes the file no longer has tells. (Entries within the file are the log's to judge.)
+        const beyond = indexed.find((e) => e.position >= validEnd && e.offset >= segment.next)
+        if (beyond !== undefined) {
+          options.sink.damaged({
+            kind: 'truncated',
+            file: logPath,
+            from: segment.next,
+            to: null,
+            position: validEnd,
+            bytes: 0,
+            reason: `the index names offset ${beyond.offset} at byte ${beyond.position}, past the end of the log: the file was cut`,
+          })
+        }
       }
     } else if (validEnd < fileSize || segment.next < limit) {
       // An older segment is never written again: its damaged tail stays, as a range reads stop at.
@@ -209,31 +220,37 @@ export class Segment {
   }
 
   /**
-   * The highest offset an index entry names, or -1: entries are read while they look like an index
-   * (the first at offset 0 and byte 0, then increasing), so garbage does not count as evidence.
+   * The entries of the index file while they look like an index: the first at offset 0 and byte 0,
+   * then each one INDEX_INTERVAL to INDEX_INTERVAL plus a batch further, and by no more offsets than
+   * those bytes can hold — so a damaged entry or appended garbage does not count as evidence of a
+   * longer log.
    */
-  private lastIndexedOffset(): number {
+  private readIndexEntries(): { offset: number; position: number }[] {
     let bytes: Buffer
     try {
       bytes = fs.readFileSync(this.indexPath)
     } catch {
-      return -1
+      return []
     }
-    let highest = -1
-    let previousPosition = -1
+    const entries: { offset: number; position: number }[] = []
+    let previousDelta = 0
+    let previousPosition = 0
     for (let at = 0; at + INDEX_ENTRY <= bytes.length; at += INDEX_ENTRY) {
       const delta = bytes.readUInt32LE(at)
       const position = bytes.readUInt32LE(at + 4)
-      if (
+      const plausible =
         at === 0
-          ? delta !== 0 || position !== 0
-          : delta <= highest - this.base || position <= previousPosition
-      )
-        break
-      highest = this.base + delta
+          ? delta === 0 && position === 0
+          : delta > previousDelta &&
+            position - previousPosition >= INDEX_INTERVAL &&
+            position - previousPosition <= INDEX_INTERVAL + MAX_BATCH_BYTES &&
+            delta - previousDelta <= (position - previousPosition) / RECORD_FIXED
+      if (!plausible) break
+      entries.push({ offset: this.base + delta, position })
+      previousDelta = delta
       previousPosition = position
     }
-    return highest
+    return entries
   }
 
   private resetIndex(): void {

@@ -198,3 +198,27 @@ void test('a failed index write after a successful data write does not fail the 
   )
   reopened.close()
 })
+
+void test('a damaged index of an intact last segment is no evidence of a cut (found by the damage fuzz)', () => {
+  const dir = freshDir()
+  const log = FileLog.open(dir, 't', 0, { segmentBytes: 1 << 20 })
+  for (let i = 0; i < 40; i++) append(log, [`v${i}-${'x'.repeat(300)}`])
+  log.close()
+  const index = path.join(dir, '00000000000000000000.index')
+  const intact = fs.readFileSync(index)
+  assert.ok(intact.length >= 32)
+  const garbage = Buffer.alloc(16)
+  garbage.writeUInt32LE(105_898_563, 0) // what the fuzz appended: a huge offset at a huge position
+  garbage.writeUInt32LE(3_924_836_065, 4)
+  const flipped = Buffer.from(intact)
+  flipped[23]! ^= 0x80 // the second entry's position, far past the end of the file
+  flipped[18]! ^= 0x10 // …and its offset, a million further
+  for (const damaged of [Buffer.concat([intact, garbage]), flipped]) {
+    fs.writeFileSync(index, damaged)
+    let reopened: FileLog | undefined
+    const events = damageEvents(() => (reopened = FileLog.open(dir, 't', 0, { segmentBytes: 1 << 20 })))
+    assert.deepEqual(events, [])
+    assert.equal(reopened!.next, 40)
+    reopened!.close()
+  }
+})

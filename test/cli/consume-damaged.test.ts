@@ -37,6 +37,11 @@ void test('consume stops at a damaged range with an error naming it, after print
   )
   assert.match(r.stderr, /^error \[CONDUIT_CORRUPT_DATA\]: t\/0: offset 4 is damaged in /m)
   assert.match(r.stderr, /^hint: consume with skipDamaged: true \(CLI: conduit consume --skip-damaged\)/m)
+  const described = await runCli(['topics', 'describe', 't', '--url', url])
+  assert.match(
+    described.stdout,
+    /^damaged: partition 0 offsets 4 to 4 \(\d+ bytes of .*\.log\): CRC-32 mismatch$/m,
+  )
 })
 
 void test('consume --skip-damaged goes past the range and warns about the skip', async () => {

@@ -305,6 +305,10 @@ export class FileLog implements DurablePartition {
       total -= oldest.size
       oldest.delete()
       this.segments.shift()
+      // Its damaged ranges went with it.
+      for (let i = this.damaged.length - 1; i >= 0; i--) {
+        if (this.damaged[i]!.file === oldest.logPath) this.damaged.splice(i, 1)
+      }
     }
     return this.earliest
   }

@@ -222,3 +222,21 @@ void test('a damaged index of an intact last segment is no evidence of a cut (fo
     reopened!.close()
   }
 })
+
+void test('retention deleting a segment forgets its damaged ranges', () => {
+  const dir = writeLog(300)
+  const [first] = segmentFiles(dir, '.log')
+  const bytes = fs.readFileSync(first!)
+  bytes[30]! ^= 0x01 // the first batch
+  fs.writeFileSync(first!, bytes)
+  const reopened = FileLog.open(dir, 't', 0, { segmentBytes: 65536, retentionBytes: 1 })
+  assert.throws(() => reopened.read(0, 1)) // found by the read (before the last index entry)
+  assert.deepEqual(
+    reopened.damaged.map((d) => [d.file, d.from]),
+    [[first, 0]],
+  )
+  reopened.applyRetention(Date.now())
+  assert.ok(reopened.earliest > 0)
+  assert.deepEqual(reopened.damaged, [])
+  reopened.close()
+})

@@ -10,6 +10,7 @@ import type { DurablePartition } from '../partition-log.ts'
 import type { StoredMessage } from '../message.ts'
 import { CorruptDataError, MessageTooLargeError } from '../../core/errors.ts'
 import { reportDamage } from './damage.ts'
+import { toStorageError } from './storage-error.ts'
 import type { DamagedRange } from './damage.ts'
 import {
   BATCH_HEADER,
@@ -209,7 +210,7 @@ export class FileLog implements DurablePartition {
         records = segment.read(at, wanted, this.topic, this.partition)
       } catch (error) {
         if (out.length > 0 && error instanceof CorruptDataError) break // reported by the next read
-        throw error
+        throw toStorageError(error, segment.logPath, 'read the segment') // OS errors; ours pass through
       }
       for (const r of records) out.push(r)
       // Fewer than wanted before the segment's end: it stopped at a damaged range.

@@ -9,6 +9,7 @@ import path from 'node:path'
 import { after, mock, test } from 'node:test'
 import type { StorageDamageEvent } from '../../../src/core/diagnostics.ts'
 import { STORAGE_DAMAGE_CHANNEL } from '../../../src/core/diagnostics.ts'
+import { StorageError } from '../../../src/core/errors.ts'
 import { FileLog } from '../../../src/memory/file/log.ts'
 import { StoredMessage, recordSize } from '../../../src/memory/message.ts'
 
@@ -239,4 +240,23 @@ void test('retention deleting a segment forgets its damaged ranges', () => {
   assert.ok(reopened.earliest > 0)
   assert.deepEqual(reopened.damaged, [])
   reopened.close()
+})
+
+void test('an OS error while reading a segment comes out as a StorageError naming the file', () => {
+  const dir = writeLog(10)
+  const log = FileLog.open(dir, 't', 0, { segmentBytes: 65536 })
+  const failing = mock.method(fs, 'readSync', () => {
+    throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' })
+  })
+  try {
+    assert.throws(
+      () => log.read(0, 10),
+      (e: unknown) =>
+        e instanceof StorageError && e.systemCode === 'EIO' && e.path.endsWith('00000000000000000000.log'),
+    )
+  } finally {
+    failing.mock.restore()
+  }
+  assert.equal(log.read(0, 10).length, 10)
+  log.close()
 })

@@ -1,6 +1,6 @@
 // Randomized damage, end to end through the public API: write known messages to a `file:` directory,
 // close it, damage random places of random files (flipped bits, truncations, zeroed ranges, appended
-// garbage, a deleted or scrambled `.index`, a damaged `offsets.log`), reopen, and consume everything
+// garbage, a deleted `.index` or one with a plausible wrong entry, a damaged `offsets.log`), reopen, and consume everything
 // with skipDamaged. Every message's value names its partition and offset, so the checks are exact:
 // - nothing throws (the consumers never see anything but batches);
 // - no message is delivered with another offset's value;
@@ -121,9 +121,16 @@ function damage(dir: string, file: string, random: Random): string | null {
       fs.writeFileSync(file, Buffer.concat([bytes, junk]))
       return null
     }
-    case 4: // an index deleted, or another file's range scrambled
-      if (file.endsWith('.index')) fs.rmSync(file)
-      else {
+    case 4: // an index deleted or one of its entries plausibly wrong, or another file's range scrambled
+      if (file.endsWith('.index')) {
+        if (bytes.length < 16 || random.next() < 0.3) fs.rmSync(file)
+        else {
+          // An entry that still looks right: its offset a few off, its position unchanged.
+          const entry = 16 * random.int(0, bytes.length / 16 - 1)
+          bytes.writeUInt32LE(Math.max(0, bytes.readUInt32LE(entry) + random.pick([-2, -1, 1, 2])), entry)
+          fs.writeFileSync(file, bytes)
+        }
+      } else {
         for (let i = at; i < Math.min(bytes.length, at + random.int(1, 64)); i++)
           bytes[i] = random.int(0, 255)
         fs.writeFileSync(file, bytes)

@@ -62,3 +62,31 @@ void test('a commit past the end of a truncated log is reported and reset by fro
   )
   await broker.close()
 })
+
+void test('the reset is on disk at once: a restart before the group subscribes cannot revive the stale commit', async () => {
+  const dir = path.join(root, 'b')
+  const url = `file:${dir}`
+  let broker = await connect(url)
+  const producer = await broker.producer({ topic: 't' })
+  for (let i = 0; i < 10; i++) await producer.send({ value: `m${i}` })
+  assert.equal((await take(broker, 'g', 10)).length, 10)
+  await broker.close()
+  const segment = path.join(dir, 'topics', 't', '0', '00000000000000000000.log')
+  fs.truncateSync(segment, fs.statSync(segment).size - 3) // offset 9 is gone; g committed 10
+  broker = await connect(url) // reports the reset; g does not subscribe
+  await broker.close()
+  broker = await connect(url)
+  const more = await broker.producer({ topic: 't' })
+  for (let i = 9; i < 12; i++) await more.send({ value: `n${i}` })
+  // Without the reset on disk, g would resume at its stale 10 and skip the new offset 9.
+  assert.deepEqual(
+    (await broker.admin.describeGroup('g')).offsets.map((o) => o.committed),
+    [9],
+  )
+  const read = await take(broker, 'g', 3)
+  assert.deepEqual(
+    read.map((m) => m.offset),
+    [9, 10, 11],
+  )
+  await broker.close()
+})

@@ -148,10 +148,15 @@ export class Segment {
         fs.fsyncSync(fd)
         segment.size = validEnd
       } else {
-        // Cut exactly at a batch boundary, which the log alone cannot tell from a shorter log; an
-        // entry for bytes the file no longer has tells. (Entries within the file are the log's to judge.)
-        const beyond = indexed.find((e) => e.position >= validEnd && e.offset >= segment.next)
-        if (beyond !== undefined) {
+        // Cut exactly at a batch boundary, which the log alone cannot tell from a shorter log; the
+        // old index tells when it holds exactly the entries the scan rebuilt (the rule that places
+        // them depends on the bytes only) and then one more, for bytes the file no longer has.
+        const rebuilt = segment.indexPositions.length
+        const agrees = indexed
+          .slice(0, rebuilt)
+          .every((e, i) => e.position === segment.indexPositions[i] && e.offset === segment.indexOffsets[i])
+        const beyond = agrees ? indexed[rebuilt] : undefined
+        if (beyond !== undefined && beyond.position >= validEnd && beyond.offset >= segment.next) {
           options.sink.damaged({
             kind: 'truncated',
             file: logPath,

@@ -214,7 +214,12 @@ void test('a damaged index of an intact last segment is no evidence of a cut (fo
   const flipped = Buffer.from(intact)
   flipped[23]! ^= 0x80 // the second entry's position, far past the end of the file
   flipped[18]! ^= 0x10 // …and its offset, a million further
-  for (const damaged of [Buffer.concat([intact, garbage]), flipped]) {
+  // Found by a longer run of the damage fuzz: the last entry's position 4 MiB and its offset 4096 further.
+  const lastFlipped = Buffer.from(intact)
+  const last = intact.length - 16
+  lastFlipped[last + 6]! ^= 0x40
+  lastFlipped[last + 1]! ^= 0x10
+  for (const damaged of [Buffer.concat([intact, garbage]), flipped, lastFlipped]) {
     fs.writeFileSync(index, damaged)
     let reopened: FileLog | undefined
     const events = damageEvents(() => (reopened = FileLog.open(dir, 't', 0, { segmentBytes: 1 << 20 })))

@@ -204,6 +204,9 @@ export class Segment {
       const delta = bytes.readUInt32LE(i * INDEX_ENTRY)
       const position = bytes.readUInt32LE(i * INDEX_ENTRY + 4)
       const ts = bytes.readDoubleLE(i * INDEX_ENTRY + 8)
+      if (i === 0 && (delta !== 0 || position !== 0)) {
+        return `the first index entry names offset ${this.base + delta} at byte ${position}, not the segment's start`
+      }
       if (delta <= previousOffset || position <= previousPosition || position >= fileSize) {
         return `index entry ${i} (offset ${this.base + delta} at byte ${position}) is out of order or past the end`
       }
@@ -426,8 +429,9 @@ export class Segment {
     const out: StoredMessage[] = []
     if (offset >= this.next || max <= 0) return out
     let { position, current } = this.seekIndex(offset)
-    // Whether the batch at `position` is known to hold `current` (position 0 needs no index).
-    let trusted = position === 0
+    // Whether the batch at `position` is known to hold `current`: only the segment's base at byte 0
+    // is known without the index.
+    let trusted = position === 0 && current === this.base
     const reader = new BatchReader(this.fd, this.size)
     let jumped = false
     while (out.length < max) {

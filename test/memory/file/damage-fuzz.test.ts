@@ -126,7 +126,7 @@ function damage(dir: string, file: string, random: Random): string | null {
         if (bytes.length < 16 || random.next() < 0.3) fs.rmSync(file)
         else {
           // An entry that still looks right: its offset a few off, its position unchanged.
-          const entry = 16 * random.int(0, bytes.length / 16 - 1)
+          const entry = 16 * random.int(0, Math.floor(bytes.length / 16) - 1)
           bytes.writeUInt32LE(Math.max(0, bytes.readUInt32LE(entry) + random.pick([-2, -1, 1, 2])), entry)
           fs.writeFileSync(file, bytes)
         }

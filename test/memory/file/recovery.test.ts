@@ -265,3 +265,25 @@ void test('an OS error while reading a segment comes out as a StorageError namin
   assert.equal(log.read(0, 10).length, 10)
   log.close()
 })
+
+void test('a wrong first index entry is caught too: byte 0 holds the base offset, whatever the index says (found by the damage fuzz)', () => {
+  const dir = writeLog(300)
+  const [index] = segmentFiles(dir, '.index')
+  const entries = fs.readFileSync(index!)
+  entries.writeUInt32LE(2, 0) // the entry at byte 0 now names offset 2
+  fs.writeFileSync(index!, entries)
+  let reopened: FileLog | undefined
+  const events = damageEvents(() => (reopened = FileLog.open(dir, 't', 0, { segmentBytes: 65536 })))
+  assert.deepEqual(
+    events.map((e) => e.kind),
+    ['index-rebuilt'],
+  )
+  const read = reopened!.read(2, 3).map((m) => [m.offset, m.valueString()!.split('-')[0]])
+  assert.deepEqual(read, [
+    [2, 'v2'],
+    [3, 'v3'],
+    [4, 'v4'],
+  ])
+  assert.deepEqual(reopened!.damaged, [])
+  reopened!.close()
+})

@@ -59,6 +59,10 @@ const spec: CommandSpec = {
       type: 'boolean',
       description: 'stop at the end of every partition as it was at the start (like kcat -e)',
     },
+    'skip-damaged': {
+      type: 'boolean',
+      description: 'file: broker: move past damaged ranges of the log (each skip is a warning)',
+    },
     format: {
       type: 'string',
       value: 'value|json',
@@ -97,6 +101,7 @@ interface ConsumeSettings {
   idleMs: number | undefined
   exitAtEnd: boolean
   format: 'value' | 'json'
+  skipDamaged: boolean
 }
 
 function settingsFrom(args: ParsedArgs): ConsumeSettings {
@@ -109,6 +114,7 @@ function settingsFrom(args: ParsedArgs): ConsumeSettings {
     idleMs: integerOption(args.values, 'timeout-ms', spec.name, { min: 1 }),
     exitAtEnd: flag(args.values, 'exit-at-end'),
     format: choiceOption(args.values, 'format', ['value', 'json'] as const, 'value', spec.name),
+    skipDamaged: flag(args.values, 'skip-damaged'),
   }
   if (settings.exitAtEnd && settings.from instanceof Date && settings.group === undefined) {
     throw new UsageError(
@@ -154,6 +160,7 @@ async function consumeAll(ctx: CommandContext, broker: Broker, s: ConsumeSetting
     const options: ConsumerOptions = { topic: s.topic, from: s.from }
     if (s.group !== undefined) options.group = s.group
     if (maxBatch !== undefined) options.maxBatch = maxBatch
+    if (s.skipDamaged) options.skipDamaged = true
     return broker.consumer(options)
   }
   const outcome: ConsumeOutcome = { printed: 0, idle: false, atEnd: false }

@@ -6,6 +6,7 @@ import { NotFoundError } from '../core/errors.ts'
 import { schemeOf } from '../core/registry.ts'
 import { connect } from '../index.ts'
 import { stringOption, type CommandSpec, type OptionValues, type ParsedArgs } from './args.ts'
+import { warnOnDamage } from './damage-warnings.ts'
 import type { CliIo } from './io.ts'
 
 export const DEFAULT_URL = 'file:./.conduit'
@@ -121,18 +122,24 @@ export async function withBroker<T>(
   fn: (broker: Broker) => Promise<T>,
   use: BrokerUse = {},
 ): Promise<T | undefined> {
-  const broker = await unlessAborted(connect(ctx.url, connectOptions(ctx, use)), ctx.signal, (late) => {
-    late.close().catch(() => {})
-  })
-  if (!broker) return undefined
-  let failed = true
+  // Damage the embedded broker finds (on open, or while reading) is a warning on stderr.
+  const stopWarnings = warnOnDamage(ctx.io.stderr)
   try {
-    const result = await fn(broker)
-    failed = false
-    return result
+    const broker = await unlessAborted(connect(ctx.url, connectOptions(ctx, use)), ctx.signal, (late) => {
+      late.close().catch(() => {})
+    })
+    if (!broker) return undefined
+    let failed = true
+    try {
+      const result = await fn(broker)
+      failed = false
+      return result
+    } finally {
+      // When fn failed, its error is the one worth reporting, not a second one from close.
+      if (failed) await broker.close().catch(() => {})
+      else await broker.close()
+    }
   } finally {
-    // When fn failed, its error is the one worth reporting, not a second one from close.
-    if (failed) await broker.close().catch(() => {})
-    else await broker.close()
+    stopWarnings()
   }
 }

@@ -154,6 +154,14 @@ export function formatTopic(description: TopicDescription, withConfigs = false):
     rows,
     headers.map((h) => (h === 'leader' ? 'left' : 'right')),
   )
+  // The durable embedded broker lists the damaged ranges of its logs (docs/architecture.md).
+  for (const p of description.partitions) {
+    for (const d of p.damaged ?? []) {
+      const offsets = d.to === null ? `offsets ${d.from} and later` : `offsets ${d.from} to ${d.to - 1}`
+      text += `${d.kind === 'truncated' ? 'cut' : 'damaged'}: partition ${p.partition} ${offsets} (${d.bytes} bytes of ${d.file}): ${d.reason}
+`
+    }
+  }
   if (withConfigs) {
     const configs = Object.entries(description.config ?? {}).sort(([a], [b]) => a.localeCompare(b))
     for (const [k, v] of configs) text += `config ${k}=${v}\n`

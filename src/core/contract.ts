@@ -129,6 +129,20 @@ export interface TopicPartitionInfo {
   /** Oldest and next offsets where the broker has them. */
   earliest?: number
   latest?: number
+  /** Ranges of the partition's log found damaged (the durable embedded broker), when there are any. */
+  damaged?: DamagedRangeInfo[]
+}
+
+/** A damaged range of a partition's log: cut on open (`truncated`) or kept in place (`damaged`). */
+export interface DamagedRangeInfo {
+  kind: 'truncated' | 'damaged'
+  /** Offsets it held: `from` inclusive, `to` exclusive; `to` is null for a cut tail (unknown end). */
+  from: number
+  to: number | null
+  /** Bytes of `file` it covers, and why they failed their checks. */
+  bytes: number
+  file: string
+  reason: string
 }
 
 export interface TopicDescription {

@@ -85,6 +85,37 @@ export interface ThrottleEvent {
   throttleMs: number
 }
 
+/**
+ * `conduit:storage:damage` — the durable embedded broker found data it cannot trust, or acted on
+ * it. Published for every truncated tail, damaged range kept in place, range a consumer skipped,
+ * index rebuilt, offsets record skipped and group position reset; never for healthy data, so it is
+ * rare and always worth a warning.
+ */
+export interface StorageDamageEvent {
+  /**
+   * - `truncated`: a torn tail of a partition's last segment was cut on open (`to` is null: the cut
+   *   bytes held everything from `from` on that had been written).
+   * - `damaged`: bytes that fail their checks, kept in place; reads stop at them (offsets `from` to `to`).
+   * - `skipped`: a consumer with `skipDamaged` moved its group past a damaged range.
+   * - `index-rebuilt`: a segment's `.index` disagreed with its log and was rebuilt from the log.
+   * - `offsets-skipped`: a damaged record of `offsets.log` was skipped (a group may re-read messages).
+   * - `offset-reset`: a group's committed offset lay past the end of the log; it restarts by its `from`.
+   */
+  kind: 'truncated' | 'damaged' | 'skipped' | 'index-rebuilt' | 'offsets-skipped' | 'offset-reset'
+  /** The file concerned. */
+  file: string
+  topic?: string
+  partition?: number
+  group?: string
+  /** Offsets concerned: `from` inclusive, `to` exclusive (null: unknown end). */
+  from?: number
+  to?: number | null
+  /** Bytes of the file concerned (cut, skipped or kept damaged). */
+  bytes?: number
+  /** What was wrong, for people. */
+  reason: string
+}
+
 /** A channel whose payload type is known, so publishers and subscribers agree on its shape. */
 export interface TypedChannel<T> {
   readonly name: string
@@ -108,7 +139,11 @@ export const channels = {
   offsetReset: typed<OffsetResetEvent>('conduit:consumer:offset-reset'),
   backgroundError: typed<BackgroundErrorEvent>('conduit:error'),
   throttle: typed<ThrottleEvent>('conduit:throttle'),
+  storageDamage: typed<StorageDamageEvent>('conduit:storage:damage'),
 } as const
+
+/** The name of the storage damage channel, for `diagnostics_channel.subscribe()`. */
+export const STORAGE_DAMAGE_CHANNEL = 'conduit:storage:damage'
 
 /** Publishes the payload `payloadFactory` builds, calling it only when the channel has subscribers. */
 export function publish<T>(channel: TypedChannel<T>, payloadFactory: () => T): void {

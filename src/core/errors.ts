@@ -179,10 +179,16 @@ export class CorruptDataError extends ConduitError {
   readonly path: string
   /** What the user can run or do to repair it. */
   readonly hint: string
-  constructor(message: string, details: ErrorDetails & { path: string; hint: string }) {
+  /** When the damage is a range of a partition's log: which partition, and the offsets it held. */
+  readonly range: DamagedOffsets | undefined
+  constructor(
+    message: string,
+    details: ErrorDetails & { path: string; hint: string; range?: DamagedOffsets },
+  ) {
     super('CONDUIT_CORRUPT_DATA', message, { retriable: false, ...details })
     this.path = details.path
     this.hint = details.hint
+    this.range = details.range
   }
 }
 
@@ -201,4 +207,12 @@ export class NotFoundError extends ConduitError {
     this.hint = details.hint
     this.path = details.path
   }
+}
+
+/** Offsets `from` (inclusive) to `to` (exclusive) of one partition, which a damaged file held. */
+export interface DamagedOffsets {
+  readonly topic: string
+  readonly partition: number
+  readonly from: number
+  readonly to: number
 }

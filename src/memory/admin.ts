@@ -1,6 +1,12 @@
 // Admin of the embedded broker: topics, and groups with their lag per partition.
 
-import type { Admin, CreateTopicOptions, GroupDescription, TopicDescription } from '../core/contract.ts'
+import type {
+  Admin,
+  CreateTopicOptions,
+  GroupDescription,
+  TopicDescription,
+  TopicPartitionInfo,
+} from '../core/contract.ts'
 import { ClosedError, ConfigError, NotFoundError } from '../core/errors.ts'
 import type { Engine } from './engine.ts'
 
@@ -43,11 +49,24 @@ export class MemoryAdmin implements Admin {
     if (!topic) throw new NotFoundError(`topic "${name}" does not exist`)
     return {
       name,
-      partitions: topic.partitions.map((log) => ({
-        partition: log.partition,
-        earliest: log.earliest,
-        latest: log.next,
-      })),
+      partitions: topic.partitions.map((log) => {
+        const info: TopicPartitionInfo = {
+          partition: log.partition,
+          earliest: log.earliest,
+          latest: log.next,
+        }
+        if (log.damaged.length > 0) {
+          info.damaged = log.damaged.map(({ kind, from, to, bytes, file, reason }) => ({
+            kind,
+            from,
+            to,
+            bytes,
+            file,
+            reason,
+          }))
+        }
+        return info
+      }),
       config: { createdAt: new Date(topic.createdAt).toISOString() },
     }
   }

@@ -119,6 +119,11 @@ export class MemoryBroker implements Broker {
         'consumer option deadLetterTopic needs maxRedeliveries too (after how many deliveries)',
       )
     }
+    if (options.skipDamaged !== undefined && typeof options.skipDamaged !== 'boolean') {
+      throw new ConfigError(
+        `consumer option skipDamaged must be true or false, got ${String(options.skipDamaged)}`,
+      )
+    }
     const redelivery = redeliveryPolicy(options)
     const consumer = new MemoryConsumer(this.engine, {
       topics,
@@ -130,6 +135,7 @@ export class MemoryBroker implements Broker {
       deadLetterTopic,
       redelivery,
       clientId: this.clientId,
+      skipDamaged: options.skipDamaged === true,
       onClose: (c) => this.consumers.delete(c),
     })
     this.consumers.add(consumer)

@@ -11,11 +11,15 @@
 // - A record delivered `maxRedeliveries + 1` times without an ack goes to the dead-letter topic
 //   (default `<topic>-<group>-DLQ`, Pulsar's convention) and is skipped.
 // - close() gives back whatever is still unacked; the next member of the group receives it.
+// - A damaged range of a `file:` log stops its partition only: the iterator throws its
+//   CorruptDataError once, after any batch fetched with it, and goes on with the other partitions;
+//   `skipDamaged: true` moves past it instead, reported (damaged-read.ts).
 
 import type { Batch, Consumer, Message, RunOptions, StartPosition } from '../core/contract.ts'
-import { ClosedError, ConfigError } from '../core/errors.ts'
+import { ClosedError, ConfigError, CorruptDataError } from '../core/errors.ts'
 import { channels, publish } from '../core/diagnostics.ts'
 import { runHandler } from '../core/run-handler.ts'
+import { readPastDamage } from './damaged-read.ts'
 import type { Engine } from './engine.ts'
 import { resolveStart } from './group.ts'
 import type { Group, GroupMember, InflightHolder, PartitionState } from './group.ts'
@@ -79,6 +83,8 @@ export interface MemoryConsumerOptions {
   deadLetterTopic: string | undefined
   redelivery: RedeliveryPolicy
   clientId: string
+  /** Move past damaged ranges of a `file:` log (reported) instead of stopping there (damaged-read.ts). */
+  skipDamaged: boolean
   onClose: (consumer: MemoryConsumer) => void
 }
 
@@ -98,6 +104,10 @@ export class MemoryConsumer implements Consumer, GroupMember {
   private cursor = 0
   private readonly redeliveryTimer = new RedeliveryTimer(() => this.wake())
   private batchesThisTurn = 0
+  /** Partitions held at a damaged range: the position they met it at (see damaged-read.ts). */
+  private readonly heldAt = new Map<PartitionState, number>()
+  /** Damaged ranges met and not yet thrown to the application: one per next() call. */
+  private readonly damage: CorruptDataError[] = []
 
   constructor(engine: Engine, options: MemoryConsumerOptions) {
     this.engine = engine
@@ -127,6 +137,9 @@ export class MemoryConsumer implements Consumer, GroupMember {
   private async next(): Promise<IteratorResult<Batch>> {
     for (;;) {
       if (this.closed || this.engine.closed) return { done: true, value: undefined }
+      // Thrown after the batch fetched with it, so healthy partitions are never held back by it.
+      const damaged = this.damage.shift()
+      if (damaged) throw damaged
       if (!this.paused) {
         if (this.batchesThisTurn >= BATCHES_PER_TURN) {
           await new Promise(setImmediate) // resetTurn, queued earlier, runs first
@@ -137,6 +150,7 @@ export class MemoryConsumer implements Consumer, GroupMember {
           if (this.batchesThisTurn++ === 0) setImmediate(this.resetTurn)
           return { done: false, value: batch }
         }
+        if (this.damage.length > 0) continue
       }
       this.signal ??= Promise.withResolvers<void>()
       await this.signal.promise
@@ -184,8 +198,13 @@ export class MemoryConsumer implements Consumer, GroupMember {
       }
       const log = state.topic.partitions[state.partition]!
       if (state.committed < log.earliest) this.resetOutOfRange(state)
-      if (state.committed >= log.visibleEnd) continue
-      const records = log.read(state.committed, remaining)
+      if (state.committed >= log.visibleEnd || this.heldAt.get(state) === state.committed) continue
+      const records = readPastDamage(log, state, remaining, this.options.skipDamaged, this.group)
+      if (records instanceof CorruptDataError) {
+        this.heldAt.set(state, state.committed) // until a seek moves it
+        this.damage.push(records)
+        continue
+      }
       if (records.length === 0) continue
       const start = records[0]!.offset
       const end = records[records.length - 1]!.offset + 1

@@ -14,6 +14,7 @@ import { Group } from './group.ts'
 import type { CommitSink } from './group.ts'
 import { StoredMessage, recordSize } from './message.ts'
 import { PartitionLog } from './partition-log.ts'
+import { dropOutOfRangeOffsets } from './restored-offsets.ts'
 import type { DurablePartition, RetentionPolicy } from './partition-log.ts'
 import { Topic, validatePartitionCount, validateTopicName } from './topic.ts'
 
@@ -91,6 +92,7 @@ export class Engine {
         this.topics.set(t.name, new Topic(t.name, logs, t.createdAt))
       }
       this.restoredOffsets = store.loadOffsets()
+      dropOutOfRangeOffsets(this.restoredOffsets, this.topics, store)
     } else {
       this.restoredOffsets = new Map()
     }

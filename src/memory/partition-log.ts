@@ -6,6 +6,7 @@
 // once it is on disk, so no consumer ever processes a message that a crash could take back.
 
 import { toStorageError } from './file/storage-error.ts'
+import type { DamagedRange } from './file/damage.ts'
 import type { StoredMessage } from './message.ts'
 
 /** The disk side of a partition (file/log.ts). Calls are synchronous except `sync`. */
@@ -25,6 +26,8 @@ export interface DurablePartition {
   /** Deletes whole segments outside the retention limits; returns the new earliest offset. */
   applyRetention(now: number): number
   close(): void
+  /** Ranges found damaged since the log was opened (file/damage.ts). */
+  readonly damaged?: readonly DamagedRange[]
 }
 
 export interface RetentionPolicy {
@@ -92,6 +95,11 @@ export class PartitionLog {
 
   get earliest(): number {
     return this.earliestOffset
+  }
+
+  /** Damaged ranges of the durable log (none in memory mode). */
+  get damaged(): readonly DamagedRange[] {
+    return this.durable?.damaged ?? []
   }
 
   get isDurable(): boolean {

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import dc from 'node:diagnostics_channel'
-import { channels, publish, type RequestEvent } from '../../src/core/diagnostics.ts'
+import { STORAGE_DAMAGE_CHANNEL, channels, publish, type RequestEvent } from '../../src/core/diagnostics.ts'
 
 void test('channels carry the documented names', () => {
   assert.deepEqual(
@@ -16,8 +16,10 @@ void test('channels carry the documented names', () => {
       'conduit:consumer:offset-reset',
       'conduit:error',
       'conduit:throttle',
+      'conduit:storage:damage',
     ],
   )
+  assert.equal(STORAGE_DAMAGE_CHANNEL, channels.storageDamage.name)
   // Subscribing by name (what an APM does, without importing Conduit) reaches the same channel.
   assert.equal(dc.channel('conduit:request:start'), channels.requestStart as unknown)
 })

@@ -8,7 +8,10 @@ import { Buffer } from 'node:buffer'
 import fs from 'node:fs'
 import type { DurablePartition } from '../partition-log.ts'
 import type { StoredMessage } from '../message.ts'
-import { MessageTooLargeError } from '../../core/errors.ts'
+import { CorruptDataError, MessageTooLargeError } from '../../core/errors.ts'
+import { reportDamage } from './damage.ts'
+import { toStorageError } from './storage-error.ts'
+import type { DamagedRange } from './damage.ts'
 import {
   BATCH_HEADER,
   BATCH_TARGET_BYTES,
@@ -19,6 +22,7 @@ import {
   viewOf,
 } from './record.ts'
 import { Segment, parseSegmentFileName } from './segment.ts'
+import type { SegmentDamageSink } from './segment.ts'
 
 export interface FileLogOptions {
   segmentBytes: number
@@ -34,6 +38,9 @@ export class FileLog implements DurablePartition {
   private readonly segments: Segment[]
   /** Bytes cut from a torn tail when the log was opened (for diagnostics and tests). */
   readonly recoveredTruncatedBytes: number
+  /** Every damaged range found since the log was opened, on open or by reads (damage.ts). */
+  readonly damaged: DamagedRange[]
+  private readonly sink: SegmentDamageSink
   private syncing = false
   private syncWaiters: ((error: Error | null) => void)[] = []
   private nextSyncWaiters: ((error: Error | null) => void)[] = []
@@ -56,6 +63,8 @@ export class FileLog implements DurablePartition {
     options: FileLogOptions,
     segments: Segment[],
     truncated: number,
+    damaged: DamagedRange[],
+    sink: SegmentDamageSink,
   ) {
     this.dir = dir
     this.topic = topic
@@ -63,6 +72,8 @@ export class FileLog implements DurablePartition {
     this.options = options
     this.segments = segments
     this.recoveredTruncatedBytes = truncated
+    this.damaged = damaged
+    this.sink = sink
   }
 
   static open(dir: string, topic: string, partition: number, options: FileLogOptions): FileLog {
@@ -72,18 +83,21 @@ export class FileLog implements DurablePartition {
       .map(parseSegmentFileName)
       .filter((b): b is number => b !== null)
       .sort((a, b) => a - b)
+    const damaged: DamagedRange[] = []
+    const sink = damageSink(topic, partition, damaged)
     const segments: Segment[] = []
     let truncated = 0
     if (bases.length === 0) {
-      segments.push(Segment.create(dir, 0))
+      segments.push(Segment.create(dir, 0, sink))
     } else {
       for (let i = 0; i < bases.length; i++) {
-        const opened = Segment.open(dir, bases[i]!, i === bases.length - 1)
+        const last = i === bases.length - 1
+        const opened = Segment.open(dir, bases[i]!, { last, nextBase: last ? null : bases[i + 1]!, sink })
         segments.push(opened.segment)
         truncated += opened.truncatedBytes
       }
     }
-    return new FileLog(dir, topic, partition, options, segments, truncated)
+    return new FileLog(dir, topic, partition, options, segments, truncated, damaged, sink)
   }
 
   private get active(): Segment {
@@ -163,7 +177,7 @@ export class FileLog implements DurablePartition {
    */
   private roll(): void {
     const old = this.active
-    this.segments.push(Segment.create(this.dir, old.next))
+    this.segments.push(Segment.create(this.dir, old.next, this.sink))
     this.rollSyncs += 2
     old.sync(this.rollSynced)
     // Some platforms cannot fsync a directory; the file contents are synced regardless.
@@ -180,14 +194,32 @@ export class FileLog implements DurablePartition {
     for (const waiter of waiters) waiter(failure)
   }
 
+  /**
+   * Up to `max` records from `offset`, consecutive: a read stops before a damaged range, and one
+   * that starts in one throws its CorruptDataError (the consumer decides whether to skip it).
+   */
   read(offset: number, max: number): StoredMessage[] {
     const out: StoredMessage[] = []
     let at = Math.max(offset, this.earliest)
     let index = this.segmentIndexFor(at)
     while (out.length < max && index < this.segments.length) {
       const segment = this.segments[index]!
-      const records = segment.read(at, max - out.length, this.topic, this.partition)
+      const wanted = max - out.length
+      let records: StoredMessage[]
+      try {
+        records = segment.read(at, wanted, this.topic, this.partition)
+      } catch (error) {
+        if (out.length > 0 && error instanceof CorruptDataError) break // reported by the next read
+        throw toStorageError(error, segment.logPath, 'read the segment') // OS errors; ours pass through
+      }
       for (const r of records) out.push(r)
+      // Fewer than wanted before the segment's end: it stopped at a damaged range.
+      if (
+        records.length < wanted &&
+        records.length > 0 &&
+        records[records.length - 1]!.offset + 1 < segment.next
+      )
+        break
       at = segment.next
       index++
     }
@@ -278,6 +310,10 @@ export class FileLog implements DurablePartition {
       total -= oldest.size
       oldest.delete()
       this.segments.shift()
+      // Its damaged ranges went with it.
+      for (let i = this.damaged.length - 1; i >= 0; i--) {
+        if (this.damaged[i]!.file === oldest.logPath) this.damaged.splice(i, 1)
+      }
     }
     return this.earliest
   }
@@ -332,5 +368,27 @@ export function syncDirectory(dir: string): void {
     // Some platforms cannot fsync a directory; the file contents are synced regardless.
   } finally {
     if (fd !== undefined) fs.closeSync(fd)
+  }
+}
+
+/** Records a segment's findings for describeTopic and publishes them on `conduit:storage:damage`. */
+function damageSink(topic: string, partition: number, damaged: DamagedRange[]): SegmentDamageSink {
+  return {
+    damaged(range) {
+      damaged.push(range)
+      reportDamage({
+        kind: range.kind,
+        file: range.file,
+        topic,
+        partition,
+        from: range.from,
+        to: range.to,
+        bytes: range.bytes,
+        reason: range.reason,
+      })
+    },
+    indexRebuilt(file, reason) {
+      reportDamage({ kind: 'index-rebuilt', file, topic, partition, reason })
+    },
   }
 }

@@ -7,6 +7,9 @@
 //   payload = groupLength:u16le group  topicLength:u16le topic  partition:u32le  offset:f64le
 //             (offset -1 = the group's offsets for that topic were deleted)
 //
+// Each record stands alone: a damaged one is skipped on open and reading resynchronises on the next
+// one (see open()). The framing is the same as before, so older files read unchanged.
+//
 // Commits are written when the ack happens (surviving kill -9) and fsynced on the store's interval:
 // losing the newest commits to a power cut means redelivery, never loss — at-least-once.
 
@@ -14,6 +17,7 @@ import { Buffer } from 'node:buffer'
 import fs from 'node:fs'
 import path from 'node:path'
 import { crc32c } from '../../core/crc32c.ts'
+import { reportDamage } from './damage.ts'
 import { syncDirectory } from './log.ts'
 import { withStorageErrors } from './storage-error.ts'
 
@@ -41,32 +45,53 @@ export class OffsetsStore {
     this.size = size
   }
 
+  /**
+   * Reads every record that checks. Records stand alone: a damaged one is skipped, reported, and
+   * reading resynchronises on the next record whose length, CRC and fields all check, so one bad
+   * byte costs one commit (its group re-reads from its previous one), never the commits after it.
+   * A file with damaged records is rewritten without them; a torn tail is cut.
+   */
   static open(dir: string): OffsetsStore {
     const file = path.join(dir, 'offsets.log')
     const table: OffsetTable = new Map()
     let records = 0
     let valid = 0
+    let damaged = false
     if (fs.existsSync(file)) {
       const bytes = fs.readFileSync(file)
       let p = 0
-      while (p + 8 <= bytes.length) {
-        const length = bytes.readUInt32LE(p)
-        if (length < 16 || length > 1024 || p + 8 + length > bytes.length) break
-        const payload = bytes.subarray(p + 8, p + 8 + length)
-        if (crc32c(payload) !== bytes.readUInt32LE(p + 4)) break
-        const decoded = decodeCommit(payload)
-        if (!decoded) break
-        apply(table, decoded.group, decoded.topic, decoded.partition, decoded.offset)
-        records++
-        p += 8 + length
+      while (p < bytes.length) {
+        const decoded = recordAt(bytes, p)
+        if (decoded !== null) {
+          apply(table, decoded.group, decoded.topic, decoded.partition, decoded.offset)
+          records++
+          p += 8 + decoded.length
+          valid = p
+          continue
+        }
+        let next = p + 1
+        while (next + 8 <= bytes.length && recordAt(bytes, next) === null) next++
+        const end = next + 8 <= bytes.length ? next : bytes.length
+        reportDamage({
+          kind: 'offsets-skipped',
+          file,
+          bytes: end - p,
+          reason:
+            `${end - p} bytes at byte ${p} of offsets.log are not a valid commit record ` +
+            `(${end === bytes.length ? 'a torn last commit' : 'skipped; later commits are kept'}); ` +
+            `a group whose commit was there re-reads from its previous one`,
+        })
+        if (end === bytes.length) break
+        damaged = true
+        p = next
       }
-      valid = p
     }
     const fd = fs.openSync(file, fs.existsSync(file) ? 'r+' : 'w+')
     // A torn last commit is dropped: that group re-reads from its previous commit (redelivery).
-    if (fs.fstatSync(fd).size !== valid) fs.ftruncateSync(fd, valid)
+    if (!damaged && fs.fstatSync(fd).size !== valid) fs.ftruncateSync(fd, valid)
     const store = new OffsetsStore(file, fd, table, records, valid)
-    if (records > COMPACT_AFTER_RECORDS) store.compact()
+    // Damaged records in the middle: rewrite the file with the commits that were read.
+    if (damaged || records > COMPACT_AFTER_RECORDS) store.compact()
     return store
   }
 
@@ -187,6 +212,20 @@ function encodeCommit(group: string, topic: string, partition: number, offset: n
   record.writeUInt32LE(length, 0)
   record.writeUInt32LE(crc32c(record.subarray(8)), 4)
   return record
+}
+
+/** The commit record at `p`, if its length is in bounds, its CRC matches and its fields parse. */
+function recordAt(
+  bytes: Buffer,
+  p: number,
+): { group: string; topic: string; partition: number; offset: number; length: number } | null {
+  if (p + 8 > bytes.length) return null
+  const length = bytes.readUInt32LE(p)
+  if (length < 16 || length > 1024 || p + 8 + length > bytes.length) return null
+  const payload = bytes.subarray(p + 8, p + 8 + length)
+  if (crc32c(payload) !== bytes.readUInt32LE(p + 4)) return null
+  const decoded = decodeCommit(payload)
+  return decoded === null ? null : { ...decoded, length }
 }
 
 function decodeCommit(

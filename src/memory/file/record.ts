@@ -36,7 +36,8 @@ export interface RecordFields {
 export const BATCH_HEADER = 4 + 4 + 4 + 4 + 8
 /** Bytes of the batch frame (length and crc) before the checksummed body. */
 const FRAME = 8
-const RECORD_FIXED = 4 + 8 + 4 + 4 + 2
+/** Bytes of the smallest record (no key, value or headers): a bound on how many records bytes can hold. */
+export const RECORD_FIXED = 4 + 8 + 4 + 4 + 2
 /** No valid record is larger: a size beyond this is refused on append and is corruption on read. */
 export const MAX_RECORD_BYTES = 64 * 1024 * 1024
 /** A flush starts a new batch once the current one reaches this size (one write holds them all). */

@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { after, mock, test } from 'node:test'
+import { CorruptDataError } from '../../../src/core/errors.ts'
 import { FileLog } from '../../../src/memory/file/log.ts'
 import { StoredMessage, recordSize } from '../../../src/memory/message.ts'
 
@@ -54,7 +55,7 @@ void test('appends roll into segments; reads cross segments and use the index fr
   reopened.close()
 })
 
-void test('recovery truncates a corrupt batch in the last segment and everything after it', () => {
+void test('a damaged batch in the middle of the last segment is kept as a reported range; the batches after it stay', () => {
   const dir = freshDir()
   const log = FileLog.open(dir, 't', 0, { segmentBytes: 1 << 20 })
   for (const v of ['a', 'b', 'c', 'd']) records(log, [v]) // one batch per append
@@ -65,11 +66,44 @@ void test('recovery truncates a corrupt batch in the last segment and everything
   bytes[batchLength * 2 + 30]! ^= 0xff // damage the batch holding 'c'
   fs.writeFileSync(file, bytes)
   const reopened = FileLog.open(dir, 't', 0, { segmentBytes: 1 << 20 })
-  assert.equal(reopened.next, 2)
-  assert.equal(reopened.recoveredTruncatedBytes, batchLength * 2)
-  assert.deepEqual(text(reopened.read(0, 10)), ['a', 'b'])
-  records(reopened, ['c2'])
-  assert.deepEqual(text(reopened.read(0, 10)), ['a', 'b', 'c2'])
+  assert.equal(reopened.next, 4, 'not a torn write: nothing is cut')
+  assert.equal(reopened.recoveredTruncatedBytes, 0)
+  assert.equal(fs.statSync(file).size, bytes.length)
+  assert.deepEqual(
+    reopened.damaged.map((d) => [d.kind, d.from, d.to, d.position, d.bytes]),
+    [['damaged', 2, 3, batchLength * 2, batchLength]],
+  )
+  assert.deepEqual(text(reopened.read(0, 10)), ['a', 'b'], 'a read stops before the damaged range')
+  assert.throws(
+    () => reopened.read(2, 10),
+    (e: unknown) =>
+      e instanceof CorruptDataError && e.range?.from === 2 && e.range.to === 3 && e.path === file,
+  )
+  assert.deepEqual(text(reopened.read(3, 10)), ['d'])
+  records(reopened, ['e'])
+  assert.deepEqual(text(reopened.read(3, 10)), ['d', 'e'])
+  reopened.close()
+})
+
+void test('a corrupt last batch of the last segment is a torn write: cut, and reported with its offsets', () => {
+  const dir = freshDir()
+  const log = FileLog.open(dir, 't', 0, { segmentBytes: 1 << 20 })
+  for (const v of ['a', 'b', 'c', 'd']) records(log, [v])
+  log.close()
+  const file = path.join(dir, '00000000000000000000.log')
+  const bytes = fs.readFileSync(file)
+  const batchLength = bytes.length / 4
+  bytes[batchLength * 3 + 30]! ^= 0xff
+  fs.writeFileSync(file, bytes)
+  const reopened = FileLog.open(dir, 't', 0, { segmentBytes: 1 << 20 })
+  assert.equal(reopened.next, 3)
+  assert.equal(reopened.recoveredTruncatedBytes, batchLength)
+  assert.deepEqual(
+    reopened.damaged.map((d) => [d.kind, d.from, d.to, d.bytes]),
+    [['truncated', 3, null, batchLength]],
+  )
+  records(reopened, ['d2'])
+  assert.deepEqual(text(reopened.read(0, 10)), ['a', 'b', 'c', 'd2'])
   reopened.close()
 })
 
@@ -167,7 +201,7 @@ void test('sync calls back once the data is on disk; callers during an fsync sha
   log.close()
 })
 
-void test('a sealed segment with a torn tail (power cut before its background fsync) is cut, later segments stay', () => {
+void test('a sealed segment with a torn tail keeps its bytes; reads stop at the range, which names its offsets', () => {
   const dir = freshDir()
   const log = FileLog.open(dir, 't', 0, { segmentBytes: 4096 })
   for (let i = 0; i < 60; i++) records(log, [`s${i}-${'w'.repeat(200)}`])
@@ -182,12 +216,23 @@ void test('a sealed segment with a torn tail (power cut before its background fs
   const size = fs.statSync(sealed).size
   fs.truncateSync(sealed, size - 50) // the last batch of the first segment is torn
   const reopened = FileLog.open(dir, 't', 0, { segmentBytes: 4096 })
-  assert.ok(reopened.recoveredTruncatedBytes > 0)
-  assert.equal(reopened.next, next, 'later segments are untouched')
-  const all = reopened.read(0, 1000).map((m) => m.offset)
   const secondBase = Number(segments[1]!.slice(0, 20))
-  assert.ok(!all.includes(secondBase - 1), 'the torn record is gone')
-  assert.ok(all.includes(secondBase) && all.includes(next - 1), 'reads continue across the gap')
+  assert.equal(reopened.recoveredTruncatedBytes, 0, 'an older segment is never cut')
+  assert.equal(reopened.next, next, 'later segments are untouched')
+  assert.deepEqual(
+    reopened.damaged.map((d) => [d.kind, d.file, d.from, d.to]),
+    [['damaged', sealed, secondBase - 1, secondBase]],
+  )
+  const before = reopened.read(0, 1000).map((m) => m.offset)
+  assert.deepEqual(
+    before,
+    Array.from({ length: secondBase - 1 }, (_, i) => i),
+    'up to the damaged range',
+  )
+  assert.throws(() => reopened.read(secondBase - 1, 10), CorruptDataError)
+  const after = reopened.read(secondBase, 1000).map((m) => m.offset)
+  assert.equal(after[0], secondBase)
+  assert.equal(after.at(-1), next - 1)
   reopened.close()
 })
 

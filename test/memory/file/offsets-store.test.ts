@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict'
+import dc from 'node:diagnostics_channel'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { after, mock, test } from 'node:test'
 import { OffsetsStore } from '../../../src/memory/file/offsets-store.ts'
+import { STORAGE_DAMAGE_CHANNEL } from '../../../src/core/diagnostics.ts'
+import type { StorageDamageEvent } from '../../../src/core/diagnostics.ts'
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'conduit-offsets-'))
 after(() => fs.rmSync(root, { recursive: true, force: true }))
@@ -108,4 +111,55 @@ void test('the interval sync runs in the background; compaction and close under 
   const table = OffsetsStore.open(dir).load()
   assert.equal(table.get('g')!.get('t')!.get(0), 100_004)
   assert.equal(table.get('g')!.get('t')!.get(1), 100_001)
+})
+
+/** Collects `conduit:storage:damage` events while `fn` runs. */
+function damageEvents(fn: () => void): StorageDamageEvent[] {
+  const events: StorageDamageEvent[] = []
+  const listener = (message: unknown) => events.push(message as StorageDamageEvent)
+  dc.subscribe(STORAGE_DAMAGE_CHANNEL, listener)
+  try {
+    fn()
+  } finally {
+    dc.unsubscribe(STORAGE_DAMAGE_CHANNEL, listener)
+  }
+  return events
+}
+
+void test('one flipped bit costs one commit: later commits of every group are kept, and the skip is reported', () => {
+  const dir = path.join(root, 'flip')
+  fs.mkdirSync(dir)
+  const store = OffsetsStore.open(dir)
+  store.commit('g', 't', 0, 1)
+  store.commit('g', 't', 0, 2) // the damaged one
+  store.commit('h', 't', 0, 7)
+  store.commit('g', 't', 1, 4)
+  store.close()
+  const file = path.join(dir, 'offsets.log')
+  const bytes = fs.readFileSync(file)
+  const recordLength = bytes.length / 4
+  for (const at of [recordLength + 2, recordLength + 5, recordLength + 20]) {
+    const damaged = Buffer.from(bytes)
+    damaged[at]! ^= 0x04 // in the length, the CRC or the payload of the second record
+    fs.writeFileSync(file, damaged)
+    let table: ReturnType<OffsetsStore['load']> | undefined
+    const events = damageEvents(() => {
+      const reopened = OffsetsStore.open(dir)
+      table = reopened.load()
+      reopened.close()
+    })
+    assert.equal(table!.get('g')!.get('t')!.get(0), 1, 'the group falls back to its previous commit')
+    assert.equal(table!.get('g')!.get('t')!.get(1), 4)
+    assert.equal(table!.get('h')!.get('t')!.get(0), 7)
+    assert.deepEqual(
+      events.map((e) => [e.kind, e.file, e.bytes]),
+      [['offsets-skipped', file, recordLength]],
+    )
+    // Rewritten without the damaged record: the next open reads it clean.
+    assert.deepEqual(
+      damageEvents(() => OffsetsStore.open(dir).close()),
+      [],
+    )
+    assert.equal(OffsetsStore.open(dir).load().get('h')!.get('t')!.get(0), 7)
+  }
 })

@@ -81,7 +81,8 @@ void test('a data directory this user may not create (EACCES): CONDUIT_STORAGE w
   const asUser =
     process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : []
   const target = path.join(parent, 'data')
-  const r = await conduit(['topics', 'list', '--url', `file:${target}`], '', asUser)
+  // A command that writes (look-only ones such as topics list never create the directory).
+  const r = await conduit(['topics', 'create', 'orders', '--url', `file:${target}`], '', asUser)
   assert.equal(r.code, 1, r.stderr)
   assert.match(r.stderr, /^error \[CONDUIT_STORAGE\]: could not create the data directory at .*: EACCES/)
   assert.ok(r.stderr.includes(target), r.stderr)

@@ -34,6 +34,11 @@ export interface PulsarClientOptions {
   reconnectBackoff?: { initialMs?: number; maxMs?: number }
   /** A Pulsar proxy: every connection goes to it, naming the target broker in CONNECT. */
   proxyUrl?: string
+  /**
+   * The client's own memory bound: the largest frame accepted from a broker, and the largest size
+   * one message may decompress to. Default 128 MiB.
+   */
+  maxFrameBytes?: number
 }
 
 export interface LookupResult {
@@ -133,6 +138,7 @@ export class PulsarClient {
       connectTimeoutMs: this.options.connectTimeoutMs,
       operationTimeoutMs: this.options.operationTimeoutMs,
       keepAliveMs: this.options.keepAliveMs,
+      ...(this.options.maxFrameBytes !== undefined ? { maxFrameBytes: this.options.maxFrameBytes } : {}),
       // The proxy expects `host:port` (no scheme), as the Java client sends it; a URL is refused
       // with "Target broker cannot be validated".
       proxyToBrokerUrl: proxied ? `${logical.host}:${logical.port}` : undefined,

@@ -1,5 +1,5 @@
 // Turns one MESSAGE frame into the messages it carries: checks the checksum, decompresses (bounded
-// by the negotiated max message size), splits batches, skips batch entries that were already
+// by the client's maxFrameBytes), splits batches, skips batch entries that were already
 // acknowledged (ack_set) or that lie before a seek/start position, and reassembles chunked messages.
 
 import { isFieldSet } from '@bufbuild/protobuf'
@@ -18,6 +18,8 @@ export interface IncomingContext {
   topic: string
   partition: number
   maxMessageSize: number
+  /** The client's bound on one message's decompressed size (its maxFrameBytes). */
+  maxDecompressedBytes: number
   /** Batch entries before this id are skipped (reader/seek inside a batch). */
   startAfter?: MessageId
   startInclusive?: boolean
@@ -52,13 +54,10 @@ export async function decodeMessages(frame: DecodedFrame, ctx: IncomingContext):
   if (!md || !frame.payload) throw new ProtocolError('MESSAGE without payload')
   const idData = m.messageId
   const base = MessageId.fromData(idData!, ctx.partition)
-  const limit = ctx.maxMessageSize
   const isChunk = md.numChunksFromMsg > 1
   let payload = frame.payload
   if (!isChunk && md.compression !== 0) {
-    if (md.uncompressedSize > limit * 2)
-      throw new ProtocolError(`uncompressed size ${md.uncompressedSize} exceeds the limit`)
-    payload = await decompress(md.compression, payload, md.uncompressedSize)
+    payload = await decompress(md.compression, payload, md.uncompressedSize, ctx.maxDecompressedBytes)
   }
   const common = {
     topic: ctx.topic,

@@ -13,6 +13,7 @@
 import { clone } from '@bufbuild/protobuf'
 import { ClosedError, ConnectionError, ConfigError, ProtocolError } from '../../core/errors.ts'
 import type { PulsarClient } from '../client.ts'
+import { DEFAULT_MAX_FRAME_BYTES } from '../connection.ts'
 import type { ConnectionListener, PulsarConnection } from '../connection.ts'
 import { CommandType } from '../protocol/commands.ts'
 import type { DecodedFrame } from '../protocol/frame.ts'
@@ -264,6 +265,7 @@ export class PartitionConsumer implements ConnectionListener {
       topic: this.topic,
       partition: this.partition,
       maxMessageSize: Math.max(conn?.maxMessageSize ?? 5 * 1024 * 1024, 5 * 1024 * 1024),
+      maxDecompressedBytes: conn?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
       ...(this.#startAfter ? { startAfter: this.#startAfter, startInclusive: this.#startInclusive } : {}),
     }
     if (md.numChunksFromMsg > 1) {
@@ -321,7 +323,12 @@ export class PartitionConsumer implements ConnectionListener {
     metadata.chunkId = 0
     const merged: DecodedFrame = { ...frame, metadata, payload: whole.payload }
     this.#inOrder(
-      decodeMessages(merged, { topic: this.topic, partition: this.partition, maxMessageSize: maxTotal }),
+      decodeMessages(merged, {
+        topic: this.topic,
+        partition: this.partition,
+        maxMessageSize: maxTotal,
+        maxDecompressedBytes: this.#conn?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      }),
     ).then(
       (messages) => {
         if (generation !== this.#generation || this.#state === 'closed') return

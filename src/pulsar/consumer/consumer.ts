@@ -6,6 +6,8 @@
 
 import { ClosedError, ConfigError } from '../../core/errors.ts'
 import type { PulsarClient } from '../client.ts'
+import { PartitionUpdater } from '../partition-updater.ts'
+import type { PartitionUpdateOptions } from '../partition-updater.ts'
 import { MessageId } from '../protocol/message-id.ts'
 import { PulsarProducer } from '../producer/producer.ts'
 import { namespaceOf, parseTopicName, partitionTopic } from '../topic-name.ts'
@@ -27,7 +29,7 @@ export interface DeadLetterPolicy {
   retryLetterTopic?: string
 }
 
-export interface PulsarConsumerOptions {
+export interface PulsarConsumerOptions extends PartitionUpdateOptions {
   topic?: string | readonly string[]
   /** Subscribe to every topic of the pattern's namespace that matches (e.g. `persistent://public/default/orders-.*`). */
   topicsPattern?: string
@@ -84,6 +86,8 @@ export class PulsarConsumer implements PartitionConsumerOwner, AsyncIterable<Pul
   #dlqProducer: Promise<PulsarProducer> | undefined
   #retryProducer: Promise<PulsarProducer> | undefined
   #patternTimer: ReturnType<typeof setInterval> | undefined
+  /** One per partitioned topic: joins partitions added to it later. */
+  readonly #updaters = new Map<string, PartitionUpdater>()
   #watcher: { close(): Promise<void> } | undefined
   #closed = false
   #paused = false
@@ -194,6 +198,32 @@ export class PulsarConsumer implements PartitionConsumerOwner, AsyncIterable<Pul
     } catch (err) {
       this.#consumers.delete(topic)
       throw err
+    }
+    if (partitions > 0) {
+      const updater = PartitionUpdater.start(this.#client, topic, partitions, o, (from, to) =>
+        this.#grow(topic, pco, from, to),
+      )
+      if (updater) this.#updaters.set(topic, updater)
+    }
+  }
+
+  /**
+   * Subscribes to partitions `from … to - 1` added to `topic` since. They start at the earliest
+   * message: whatever producers sent there before this subscription reached them belongs to the
+   * subscription as much as what came after (starting at 'latest' would lose it).
+   */
+  async #grow(topic: string, pco: PartitionConsumerOptions, from: number, to: number): Promise<void> {
+    const fresh: PartitionConsumerOptions = {
+      ...pco,
+      initialPosition: 'earliest',
+      ...(pco.startMessageId ? { startMessageId: MessageId.earliest, startInclusive: true } : {}),
+    }
+    for (let i = from; i < to; i++) {
+      const name = partitionTopic(topic, i)
+      if (this.#owners.has(name)) continue
+      if (this.#closed) return
+      const pc = await PartitionConsumer.create(this.#client, name, i, fresh, this)
+      this.#owners.set(name, pc)
     }
   }
 
@@ -570,6 +600,8 @@ export class PulsarConsumer implements PartitionConsumerOwner, AsyncIterable<Pul
     this.#closed = true
     this.#client.untrack(this)
     if (this.#patternTimer) clearInterval(this.#patternTimer)
+    // A growth in progress finishes first, so its new partition consumers are closed below too.
+    await Promise.all([...this.#updaters.values()].map((u) => u.stop()))
     await this.#watcher?.close()
     this.#nacks.stop()
     this.#unacked?.stop()

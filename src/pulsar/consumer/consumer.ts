@@ -11,6 +11,7 @@ import type { PartitionUpdateOptions } from '../partition-updater.ts'
 import { MessageId } from '../protocol/message-id.ts'
 import { PulsarProducer } from '../producer/producer.ts'
 import { namespaceOf, parseTopicName, partitionTopic } from '../topic-name.ts'
+import type { ChunkingOptions } from './chunks.ts'
 import { PulsarMessage } from './message.ts'
 import { PartitionConsumer } from './partition-consumer.ts'
 import type {
@@ -29,7 +30,7 @@ export interface DeadLetterPolicy {
   retryLetterTopic?: string
 }
 
-export interface PulsarConsumerOptions extends PartitionUpdateOptions {
+export interface PulsarConsumerOptions extends PartitionUpdateOptions, ChunkingOptions {
   topic?: string | readonly string[]
   /** Subscribe to every topic of the pattern's namespace that matches (e.g. `persistent://public/default/orders-.*`). */
   topicsPattern?: string
@@ -181,6 +182,15 @@ export class PulsarConsumer implements PartitionConsumerOwner, AsyncIterable<Pul
       ...(o.readCompacted ? { readCompacted: true } : {}),
       ...(o.startRollbackSeconds ? { startRollbackSeconds: o.startRollbackSeconds } : {}),
       ...(o.properties ? { properties: o.properties } : {}),
+      ...(o.maxPendingChunkedMessage !== undefined
+        ? { maxPendingChunkedMessage: o.maxPendingChunkedMessage }
+        : {}),
+      ...(o.expireTimeOfIncompleteChunkedMessageMs !== undefined
+        ? { expireTimeOfIncompleteChunkedMessageMs: o.expireTimeOfIncompleteChunkedMessageMs }
+        : {}),
+      ...(o.autoAckOldestChunkedMessageOnQueueFull !== undefined
+        ? { autoAckOldestChunkedMessageOnQueueFull: o.autoAckOldestChunkedMessageOnQueueFull }
+        : {}),
     }
     this.#consumers.set(topic, undefined as unknown as PartitionConsumer)
     try {
@@ -302,6 +312,16 @@ export class PulsarConsumer implements PartitionConsumerOwner, AsyncIterable<Pul
   failed(_from: PartitionConsumer, err: Error): void {
     this.#error = err
     for (const w of this.#waiters.splice(0)) w.reject(err)
+  }
+
+  /**
+   * Chunks of an incomplete message dropped unacknowledged: with an ack timeout they are redelivered
+   * when it expires (as the Java client's trackMessage does); without one, at the next reconnect.
+   */
+  unackedChunks(from: PartitionConsumer, ids: MessageId[]): void {
+    if (!this.#unacked) return
+    const at = Date.now() + this.#opts.ackTimeoutMs!
+    for (const id of ids) this.#unacked.add(from, id, at)
   }
 
   endOfTopic(): void {

@@ -1,6 +1,7 @@
 // Turns one MESSAGE frame into the messages it carries: checks the checksum, decompresses (bounded
 // by the client's maxFrameBytes), splits batches, skips batch entries that were already
-// acknowledged (ack_set) or that lie before a seek/start position, and reassembles chunked messages.
+// acknowledged (ack_set) or that lie before a seek/start position. Chunks are reassembled first, in
+// chunks.ts.
 
 import { isFieldSet } from '@bufbuild/protobuf'
 import { ProtocolError } from '../../core/errors.ts'
@@ -128,73 +129,4 @@ export async function decodeMessages(frame: DecodedFrame, ctx: IncomingContext):
 /** The Java client frames even a batch of one as a batch; num_messages_in_batch is then set. */
 function isBatchEncoded(md: MessageMetadata): boolean {
   return isFieldSet(md, MessageMetadataSchema.field.numMessagesInBatch)
-}
-
-/** Collects the chunks of chunked messages until each is complete. Bounded in count and size. */
-export class ChunkAssembler {
-  readonly #pending = new Map<
-    string,
-    {
-      parts: Uint8Array[]
-      ids: MessageId[]
-      size: number
-      total: number
-      md: MessageMetadata
-      createdAt: number
-    }
-  >()
-  readonly #maxPending: number
-
-  constructor(maxPendingMessages = 100) {
-    this.#maxPending = maxPendingMessages
-  }
-
-  /**
-   * Adds one chunk; returns the whole message's payload, metadata and chunk ids when this was the
-   * last chunk, else undefined. Out-of-order or oversized chunks drop the partial message.
-   */
-  add(
-    md: MessageMetadata,
-    id: MessageId,
-    payload: Uint8Array,
-    maxTotal: number,
-  ): { payload: Uint8Array; md: MessageMetadata; ids: MessageId[] } | undefined {
-    const uuid = md.uuid
-    let entry = this.#pending.get(uuid)
-    if (md.chunkId === 0) {
-      if (md.totalChunkMsgSize < 0 || md.totalChunkMsgSize > maxTotal)
-        throw new ProtocolError(`chunked message size ${md.totalChunkMsgSize} exceeds ${maxTotal}`)
-      if (this.#pending.size >= this.#maxPending) {
-        const oldest = this.#pending.keys().next().value!
-        this.#pending.delete(oldest)
-      }
-      entry = { parts: [], ids: [], size: 0, total: md.totalChunkMsgSize, md, createdAt: Date.now() }
-      this.#pending.set(uuid, entry)
-    }
-    if (!entry || entry.ids.length !== md.chunkId) {
-      this.#pending.delete(uuid)
-      return undefined
-    }
-    entry.parts.push(payload.slice())
-    entry.ids.push(id)
-    entry.size += payload.length
-    if (entry.size > entry.total) {
-      this.#pending.delete(uuid)
-      throw new ProtocolError(`chunks of ${uuid} exceed the announced ${entry.total} bytes`)
-    }
-    if (md.chunkId < md.numChunksFromMsg - 1) return undefined
-    this.#pending.delete(uuid)
-    const whole = new Uint8Array(entry.size)
-    let o = 0
-    for (const p of entry.parts) {
-      whole.set(p, o)
-      o += p.length
-    }
-    return { payload: whole, md: entry.md, ids: entry.ids }
-  }
-
-  /** Ids of partially received chunked messages (acknowledged or dropped on close). */
-  clear(): void {
-    this.#pending.clear()
-  }
 }

@@ -25,7 +25,9 @@ import {
 } from '../protocol/generated/pulsar-api_pb.ts'
 import { MessageId } from '../protocol/message-id.ts'
 import { AckTracker } from './acks.ts'
-import { ChunkAssembler, decodeMessages } from './incoming.ts'
+import { ChunkAssembler, chunkDropped } from './chunks.ts'
+import type { ChunkDrop, ChunkingOptions } from './chunks.ts'
+import { decodeMessages } from './incoming.ts'
 import { PulsarMessage } from './message.ts'
 
 export type SubscriptionType = 'Exclusive' | 'Shared' | 'Failover' | 'Key_Shared'
@@ -37,7 +39,7 @@ export const SUB_TYPES: Record<SubscriptionType, CommandSubscribe_SubType> = {
   Key_Shared: CommandSubscribe_SubType.Key_Shared,
 }
 
-export interface PartitionConsumerOptions {
+export interface PartitionConsumerOptions extends ChunkingOptions {
   subscription: string
   subscriptionType: SubscriptionType
   initialPosition: 'earliest' | 'latest'
@@ -63,6 +65,8 @@ export interface PartitionConsumerOwner {
   activeChanged?(from: PartitionConsumer, active: boolean): void
   endOfTopic?(from: PartitionConsumer): void
   failed(from: PartitionConsumer, err: Error): void
+  /** Chunks of a dropped incomplete message, left unacknowledged: track them for redelivery. */
+  unackedChunks?(from: PartitionConsumer, ids: MessageId[]): void
 }
 
 type State = 'connecting' | 'ready' | 'reconnecting' | 'closed'
@@ -75,7 +79,7 @@ export class PartitionConsumer implements ConnectionListener {
   readonly #opts: PartitionConsumerOptions
   readonly #owner: PartitionConsumerOwner
   readonly acks: AckTracker
-  readonly #chunks = new ChunkAssembler()
+  readonly #chunks: ChunkAssembler
   #conn: PulsarConnection | undefined
   #state: State = 'connecting'
   /** Messages handed to the owner since the last FLOW. */
@@ -111,6 +115,24 @@ export class PartitionConsumer implements ConnectionListener {
       ackReceipt: opts.ackReceipt,
       connection: () => this.#conn,
     })
+    this.#chunks = new ChunkAssembler(opts, (drop) => this.#onChunksDropped(drop))
+  }
+
+  /** An incomplete chunked message was dropped: acknowledge or leave it, and say so. */
+  #onChunksDropped(drop: ChunkDrop): void {
+    if (chunkDropped.hasSubscribers) {
+      chunkDropped.publish({
+        driver: 'pulsar',
+        topic: this.topic,
+        partition: this.partition,
+        subscription: this.#opts.subscription,
+        ...drop,
+      })
+    }
+    if (drop.acknowledge) {
+      // Best effort: if the connection is gone the broker redelivers them, and they are dropped again.
+      for (const id of drop.ids) this.acks.ack(id).catch(() => undefined)
+    } else this.#owner.unackedChunks?.(this, drop.ids)
   }
 
   static async create(
@@ -442,6 +464,7 @@ export class PartitionConsumer implements ConnectionListener {
         (err: unknown) => {
           if (this.#state === 'closed') return
           this.#state = 'closed'
+          this.#chunks.clear()
           this.#owner.failed(this, err instanceof Error ? err : new ConnectionError(String(err)))
         },
       )
@@ -517,6 +540,7 @@ export class PartitionConsumer implements ConnectionListener {
       unsubscribe: { consumerId: this.id, requestId },
     })
     this.#state = 'closed'
+    this.#chunks.clear()
     conn.unregisterConsumer(this.id, this)
   }
 
@@ -525,6 +549,7 @@ export class PartitionConsumer implements ConnectionListener {
     // Acks still grouped go out before CLOSE_CONSUMER (the connection is still this consumer's).
     if (this.#conn?.isUsable) this.acks.flush()
     this.#state = 'closed'
+    this.#chunks.clear()
     this.#generation++
     const conn = this.#conn
     this.#conn = undefined

@@ -12,6 +12,8 @@ import { MessageId } from '../protocol/message-id.ts'
 import { PulsarProducer } from '../producer/producer.ts'
 import { namespaceOf, parseTopicName, partitionTopic } from '../topic-name.ts'
 import type { ChunkingOptions } from './chunks.ts'
+import { cryptoFailureAction } from './crypto.ts'
+import type { CryptoFailureAction } from './crypto.ts'
 import { PulsarMessage } from './message.ts'
 import { PartitionConsumer } from './partition-consumer.ts'
 import type {
@@ -31,6 +33,12 @@ export interface DeadLetterPolicy {
 }
 
 export interface PulsarConsumerOptions extends PartitionUpdateOptions, ChunkingOptions {
+  /**
+   * Encrypted messages (Conduit does not decrypt): 'fail' (default) hands none out and makes the
+   * next receive() reject with EncryptedMessageError, 'discard' acknowledges them, 'consume'
+   * delivers the ciphertext with `message.encrypted` set.
+   */
+  cryptoFailureAction?: CryptoFailureAction
   topic?: string | readonly string[]
   /** Subscribe to every topic of the pattern's namespace that matches (e.g. `persistent://public/default/orders-.*`). */
   topicsPattern?: string
@@ -91,6 +99,8 @@ export class PulsarConsumer implements PartitionConsumerOwner, AsyncIterable<Pul
   readonly #updaters = new Map<string, PartitionUpdater>()
   #watcher: { close(): Promise<void> } | undefined
   #closed = false
+  /** Errors of messages not handed out (encrypted, 'fail'), each surfaced by one receive(). */
+  readonly #pendingErrors: Error[] = []
   #paused = false
   #error: Error | undefined
   #endOfTopic = 0
@@ -182,6 +192,7 @@ export class PulsarConsumer implements PartitionConsumerOwner, AsyncIterable<Pul
       ...(o.readCompacted ? { readCompacted: true } : {}),
       ...(o.startRollbackSeconds ? { startRollbackSeconds: o.startRollbackSeconds } : {}),
       ...(o.properties ? { properties: o.properties } : {}),
+      cryptoFailureAction: cryptoFailureAction(o.cryptoFailureAction),
       ...(o.maxPendingChunkedMessage !== undefined
         ? { maxPendingChunkedMessage: o.maxPendingChunkedMessage }
         : {}),
@@ -315,6 +326,21 @@ export class PulsarConsumer implements PartitionConsumerOwner, AsyncIterable<Pul
   }
 
   /**
+   * An encrypted message that was not handed out ('fail'): the next receive() rejects with its
+   * error (a waiting one at once); with an ack timeout it is redelivered, like any unacknowledged
+   * message, and fails again.
+   */
+  undecryptable(from: PartitionConsumer, message: PulsarMessage, error: Error): void {
+    if (this.#unacked) {
+      const at = Date.now() + this.#opts.ackTimeoutMs!
+      for (const id of message.chunkIds ?? [message.messageId]) this.#unacked.add(from, id, at)
+    }
+    const waiter = this.#waiters.shift()
+    if (waiter) waiter.reject(error)
+    else this.#pendingErrors.push(error)
+  }
+
+  /**
    * Chunks of an incomplete message dropped unacknowledged: with an ack timeout they are redelivered
    * when it expires (as the Java client's trackMessage does); without one, at the next reconnect.
    */
@@ -379,6 +405,8 @@ export class PulsarConsumer implements PartitionConsumerOwner, AsyncIterable<Pul
   receive(signal?: AbortSignal): Promise<PulsarMessage | undefined> {
     if (this.#error) return Promise.reject(this.#error)
     if (this.#closed) return Promise.resolve(undefined)
+    const pendingError = this.#pendingErrors.shift()
+    if (pendingError) return Promise.reject(pendingError)
     if (!this.#paused) {
       const q = this.#take()
       if (q) return Promise.resolve(this.#handOut(q))

@@ -11,6 +11,7 @@ import type { DecodedFrame } from '../protocol/frame.ts'
 import { MessageMetadataSchema } from '../protocol/generated/pulsar-api_pb.ts'
 import type { MessageMetadata } from '../protocol/generated/pulsar-api_pb.ts'
 import { MessageId } from '../protocol/message-id.ts'
+import { encryptionContext, isEncrypted } from './crypto.ts'
 import { PulsarMessage } from './message.ts'
 
 const EMPTY = new Uint8Array(0)
@@ -56,6 +57,7 @@ export async function decodeMessages(frame: DecodedFrame, ctx: IncomingContext):
   const idData = m.messageId
   const base = MessageId.fromData(idData!, ctx.partition)
   const isChunk = md.numChunksFromMsg > 1
+  if (isEncrypted(md)) return encryptedMessage(frame, md, base, ctx)
   let payload = frame.payload
   if (!isChunk && md.compression !== 0) {
     payload = await decompress(md.compression, payload, md.uncompressedSize, ctx.maxDecompressedBytes)
@@ -124,6 +126,42 @@ export async function decodeMessages(frame: DecodedFrame, ctx: IncomingContext):
     )
   }
   return out
+}
+
+/**
+ * An encrypted entry cannot be decompressed or split (the ciphertext covers the compressed batch):
+ * it becomes one message holding the raw payload and its encryption context, flagged, for the
+ * partition consumer's cryptoFailureAction to decide about.
+ */
+function encryptedMessage(
+  frame: DecodedFrame,
+  md: MessageMetadata,
+  id: MessageId,
+  ctx: IncomingContext,
+): PulsarMessage[] {
+  const m = frame.command.message!
+  const start = ctx.startAfter
+  // As for an unbatched entry: an exclusive start at this entry skips it.
+  if (start && !ctx.startInclusive && start.batchIndex < 0 && start.sameEntry(id)) return []
+  const batched = md.numMessagesInBatch > 1 || isBatchEncoded(md)
+  return [
+    new PulsarMessage({
+      topic: ctx.topic,
+      partition: ctx.partition,
+      publishTime: Number(md.publishTime),
+      producerName: md.producerName,
+      redeliveryCount: m.redeliveryCount,
+      messageId: id,
+      key: md.partitionKey !== '' ? keyBytes(md.partitionKey, md.partitionKeyB64Encoded, true) : null,
+      partitionKey: md.partitionKey === '' ? undefined : md.partitionKey,
+      value: frame.payload!,
+      properties: props(md.properties),
+      eventTime: Number(md.eventTime),
+      sequenceId: md.sequenceId,
+      orderingKey: md.orderingKey.length > 0 ? md.orderingKey : undefined,
+      encryptionContext: encryptionContext(md, batched),
+    }),
+  ]
 }
 
 /** The Java client frames even a batch of one as a batch; num_messages_in_batch is then set. */

@@ -18,6 +18,8 @@ import type { ConnectionListener, PulsarConnection } from '../connection.ts'
 import { CommandType } from '../protocol/commands.ts'
 import type { DecodedFrame } from '../protocol/frame.ts'
 import {
+  CommandAck_AckType,
+  CommandAck_ValidationError,
   CommandSubscribe_InitialPosition,
   CommandSubscribe_SubType,
   KeySharedMode,
@@ -27,6 +29,8 @@ import { MessageId } from '../protocol/message-id.ts'
 import { AckTracker } from './acks.ts'
 import { ChunkAssembler, chunkDropped } from './chunks.ts'
 import type { ChunkDrop, ChunkingOptions } from './chunks.ts'
+import { EncryptedMessageError, encryptedMessage } from './crypto.ts'
+import type { CryptoFailureAction } from './crypto.ts'
 import { decodeMessages } from './incoming.ts'
 import { PulsarMessage } from './message.ts'
 
@@ -40,6 +44,8 @@ export const SUB_TYPES: Record<SubscriptionType, CommandSubscribe_SubType> = {
 }
 
 export interface PartitionConsumerOptions extends ChunkingOptions {
+  /** What to do with encrypted messages (crypto.ts). Default 'fail'. */
+  cryptoFailureAction?: CryptoFailureAction
   subscription: string
   subscriptionType: SubscriptionType
   initialPosition: 'earliest' | 'latest'
@@ -65,6 +71,8 @@ export interface PartitionConsumerOwner {
   activeChanged?(from: PartitionConsumer, active: boolean): void
   endOfTopic?(from: PartitionConsumer): void
   failed(from: PartitionConsumer, err: Error): void
+  /** An encrypted message not handed out (cryptoFailureAction 'fail'): report it, track it for redelivery. */
+  undecryptable?(from: PartitionConsumer, message: PulsarMessage, error: Error): void
   /** Chunks of a dropped incomplete message, left unacknowledged: track them for redelivery. */
   unackedChunks?(from: PartitionConsumer, ids: MessageId[]): void
 }
@@ -303,7 +311,8 @@ export class PartitionConsumer implements ConnectionListener {
         // batch indexes; a permit too many only lets one more message be prefetched.)
         const skipped = Math.max(1, md.numMessagesInBatch) - messages.length
         if (skipped > 0) this.consumed(skipped)
-        if (messages.length > 0) this.#owner.deliver(this, messages)
+        const handOut = this.#screenEncrypted(messages)
+        if (handOut.length > 0) this.#owner.deliver(this, handOut)
       },
       (err: unknown) => this.#onBadMessage(frame, err),
     )
@@ -368,10 +377,56 @@ export class PartitionConsumer implements ConnectionListener {
             }),
         )
         // Every chunk but the last was already re-permitted; the last permit returns with consumed().
-        this.#owner.deliver(this, withIds)
+        const handOut = this.#screenEncrypted(withIds)
+        if (handOut.length > 0) this.#owner.deliver(this, handOut)
       },
       (err: unknown) => this.#onBadMessage(frame, err),
     )
+  }
+
+  /**
+   * Applies cryptoFailureAction (crypto.ts) to an encrypted message; returns what may be handed
+   * out. An encrypted entry always decodes to a single message, so the check is one comparison.
+   */
+  #screenEncrypted(messages: PulsarMessage[]): PulsarMessage[] {
+    const msg = messages.length === 1 ? messages[0]! : undefined
+    if (!msg?.encrypted) return messages
+    const action = this.#opts.cryptoFailureAction ?? 'fail'
+    const keyNames = Object.keys(msg.encryptionContext!.keys)
+    if (encryptedMessage.hasSubscribers) {
+      encryptedMessage.publish({
+        driver: 'pulsar',
+        topic: this.topic,
+        partition: this.partition,
+        subscription: this.#opts.subscription,
+        messageId: msg.messageId,
+        keyNames,
+        action,
+      })
+    }
+    if (action === 'consume') return messages
+    // Not handed out: its permit comes back now.
+    this.consumed(1)
+    if (action === 'discard') {
+      try {
+        this.#conn?.sendCommand({
+          type: CommandType.ACK,
+          ack: {
+            consumerId: this.id,
+            ackType: CommandAck_AckType.Individual,
+            messageId: (msg.chunkIds ?? [msg.messageId]).map((id) =>
+              new MessageId(id.ledgerId, id.entryId, id.partition).toData(),
+            ),
+            validationError: CommandAck_ValidationError.DecryptionError,
+          },
+        })
+      } catch {
+        // connection gone: the broker redelivers it and it is discarded again
+      }
+    } else {
+      this.#owner.undecryptable?.(this, msg, new EncryptedMessageError(this.topic, msg.messageId, keyNames))
+    }
+    return []
   }
 
   #onBadMessage(frame: DecodedFrame, err: unknown): void {

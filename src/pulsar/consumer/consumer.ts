@@ -649,7 +649,8 @@ export class PulsarConsumer implements PartitionConsumerOwner, AsyncIterable<Pul
     this.#client.untrack(this)
     if (this.#patternTimer) clearInterval(this.#patternTimer)
     // A growth in progress finishes first, so its new partition consumers are closed below too.
-    await Promise.all([...this.#updaters.values()].map((u) => u.stop()))
+    // (No await without updaters: an extra turn here would let acks queue up behind the close.)
+    if (this.#updaters.size > 0) await Promise.all([...this.#updaters.values()].map((u) => u.stop()))
     await this.#watcher?.close()
     this.#nacks.stop()
     this.#unacked?.stop()

@@ -122,6 +122,7 @@ export class PartitionConsumer implements ConnectionListener {
       batchIndexAck: opts.batchIndexAck,
       ackReceipt: opts.ackReceipt,
       connection: () => this.#conn,
+      closed: () => this.#state === 'closed',
     })
     this.#chunks = new ChunkAssembler(opts, (drop) => this.#onChunksDropped(drop))
   }

@@ -25,6 +25,7 @@ export class PulsarProducer {
   readonly #router: Router
   #updater: PartitionUpdater | undefined
   #closed = false
+  #closing: Promise<number> | undefined
 
   private constructor(
     client: PulsarClient,
@@ -126,13 +127,24 @@ export class PulsarProducer {
   }
 
   /** Closes every partition producer; resolves with the number of messages dropped. */
-  async close(opts: { drop?: boolean } = {}): Promise<number> {
-    if (this.#closed) return 0
+  close(opts: { drop?: boolean } = {}): Promise<number> {
+    // A second close (client.close() racing the application's) waits for the first: the client
+    // must not close the connections while this producer still drains its pending messages.
+    if (this.#closing) return this.#closing.then(() => 0)
     this.#closed = true
-    this.#client.untrack(this)
+    this.#closing = this.#close(opts)
+    return this.#closing
+  }
+
+  async #close(opts: { drop?: boolean }): Promise<number> {
     // A growth in progress finishes first, so its new partitions are closed below too.
-    await this.#updater?.stop()
-    const dropped = await Promise.all(this.#partitions.map((p) => p.close(opts)))
-    return dropped.reduce((a, b) => a + b, 0)
+    try {
+      if (this.#updater) await this.#updater.stop()
+      const dropped = await Promise.all(this.#partitions.map((p) => p.close(opts)))
+      return dropped.reduce((a, b) => a + b, 0)
+    } finally {
+      // Untracked only now, so a client.close() meanwhile still waits for this close to finish.
+      this.#client.untrack(this)
+    }
   }
 }

@@ -195,6 +195,15 @@ export class PulsarAdmin {
       throw new ConfigError('partitions must be a positive integer')
     return this.request('PUT', `/admin/v2/${topicPath(topic)}/partitions`, partitions)
   }
+  /**
+   * Raises the partition count of a partitioned topic (Pulsar can only add partitions). Clients
+   * with `autoUpdatePartitions` start using the new ones at their next check.
+   */
+  updatePartitionedTopic(topic: string, partitions: number): Promise<void> {
+    if (!Number.isInteger(partitions) || partitions < 1)
+      throw new ConfigError('partitions must be a positive integer')
+    return this.request('POST', `/admin/v2/${topicPath(topic)}/partitions`, partitions)
+  }
   async getPartitions(topic: string): Promise<number> {
     const r = await this.request<{ partitions: number }>('GET', `/admin/v2/${topicPath(topic)}/partitions`)
     return r.partitions

@@ -35,8 +35,8 @@ export interface PulsarClientOptions {
   /** A Pulsar proxy: every connection goes to it, naming the target broker in CONNECT. */
   proxyUrl?: string
   /**
-   * Largest frame accepted from a broker (default 128 MiB); a larger one closes the connection
-   * with a ProtocolError before it is buffered.
+   * The client's own memory bound: the largest frame accepted from a broker, and the largest size
+   * one message may decompress to. Default 128 MiB.
    */
   maxFrameBytes?: number
 }
@@ -138,7 +138,7 @@ export class PulsarClient {
       connectTimeoutMs: this.options.connectTimeoutMs,
       operationTimeoutMs: this.options.operationTimeoutMs,
       keepAliveMs: this.options.keepAliveMs,
-      maxFrameBytes: this.options.maxFrameBytes,
+      ...(this.options.maxFrameBytes !== undefined ? { maxFrameBytes: this.options.maxFrameBytes } : {}),
       // The proxy expects `host:port` (no scheme), as the Java client sends it; a URL is refused
       // with "Target broker cannot be validated".
       proxyToBrokerUrl: proxied ? `${logical.host}:${logical.port}` : undefined,

@@ -1,6 +1,10 @@
 // One socket to one Pulsar broker (the `Pulsar.Broker` of seed 000, minus the cluster view):
 //
-//   disconnected → connecting → handshaking → connected → closing → closed
+//   disconnected → connecting → handshaking → ready → closing → closed
+//
+// The states are the shared machine of src/core/connection-state.ts, so every change is published
+// on `conduit:connection:state` (driver 'pulsar'); each request with a request id publishes
+// `conduit:request:start` and then `…:end` or `…:error`, as the Kafka driver does.
 //
 // It performs CONNECT/CONNECTED (with auth and AUTH_CHALLENGE refresh), correlates responses to
 // requests by request id with a timeout each, answers and sends PING/PONG, and routes what the
@@ -10,7 +14,10 @@
 // another broker after an unload or failover, so re-creating them here would be wrong).
 
 import type tls from 'node:tls'
+import { StateMachine } from '../core/connection-state.ts'
+import type { ConnectionState } from '../core/connection-state.ts'
 import { CorrelationMap } from '../core/correlation.ts'
+import { channels } from '../core/diagnostics.ts'
 import { ClosedError, ConnectionError, ProtocolError, TimeoutError } from '../core/errors.ts'
 import { FramedSocket } from '../core/framed-socket.ts'
 import { KeepAlive } from '../core/keepalive.ts'
@@ -36,8 +43,10 @@ export const CLIENT_VERSION = 'conduit-0.1.0'
 /** v20 adds TOPIC_MIGRATED; everything this client uses is older. */
 export const PROTOCOL_VERSION = 20
 
-export type ConnectionState =
-  'disconnected' | 'connecting' | 'handshaking' | 'connected' | 'closing' | 'closed'
+export type { ConnectionState }
+
+/** Default bound of one incoming frame (and of one message's decompressed size): 128 MiB. */
+export const DEFAULT_MAX_FRAME_BYTES = 128 * 1024 * 1024
 
 /** What a producer or consumer registered on a connection receives. */
 export interface ConnectionListener {
@@ -59,21 +68,25 @@ export interface ConnectionOptions {
   keepAliveMs?: number
   /** When connecting through a Pulsar proxy: the broker the proxy must forward to. */
   proxyToBrokerUrl?: string
-  /** Largest frame accepted from the broker. Default 128 MiB. */
+  /**
+   * Largest frame accepted from the broker; a larger declared length kills the connection before
+   * anything is allocated. Default 128 MiB.
+   */
   maxFrameBytes?: number
   signal?: AbortSignal
 }
 
 export class PulsarConnection {
   readonly address: string
-  readonly #socket: FramedSocket
   readonly #opts: ConnectionOptions
   readonly #requests = new CorrelationMap<bigint, BaseCommand>()
   readonly #producers = new Map<bigint, ConnectionListener>()
   readonly #consumers = new Map<bigint, ConnectionListener>()
   readonly #watchers = new Map<bigint, (cmd: BaseCommand) => void>()
   readonly #closeListeners: Array<(err: Error) => void> = []
-  #state: ConnectionState = 'handshaking'
+  /** Every state change, also published on the `conduit:connection:state` channel. */
+  readonly states: StateMachine
+  #socket_: FramedSocket | undefined
   #nextRequestId = 0n
   #keepAlive: KeepAlive | undefined
   #closeError: Error | undefined
@@ -81,39 +94,71 @@ export class PulsarConnection {
   protocolVersion = 0
   maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE
 
-  private constructor(socket: FramedSocket, opts: ConnectionOptions) {
-    this.#socket = socket
+  private constructor(opts: ConnectionOptions) {
     this.#opts = opts
     this.address = `${opts.host}:${opts.port}`
+    this.states = new StateMachine({ driver: 'pulsar', connection: this.address })
   }
 
-  /** Opens the socket and completes the CONNECT handshake. */
-  static async connect(opts: ConnectionOptions): Promise<PulsarConnection> {
-    const socket = await FramedSocket.connect({
-      host: opts.host,
-      port: opts.port,
-      tls: opts.tls,
-      connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
-      // CONNECTED may raise the limit; the frame bound is checked again per message on receive.
-      maxFrameBytes: opts.maxFrameBytes ?? 128 * 1024 * 1024,
-      signal: opts.signal,
-    })
-    const conn = new PulsarConnection(socket, opts)
+  /** Set once the TCP/TLS connect succeeded; every use is after that. */
+  get #socket(): FramedSocket {
+    return this.#socket_!
+  }
+
+  /**
+   * Opens the socket and completes the CONNECT handshake. `onState` sees the first transitions too
+   * (they happen before this resolves), e.g. to follow a connection that never gets ready.
+   */
+  static async connect(
+    opts: ConnectionOptions,
+    onState?: Parameters<StateMachine['onChange']>[0],
+  ): Promise<PulsarConnection> {
+    const conn = new PulsarConnection(opts)
+    if (onState) conn.states.onChange(onState)
+    conn.states.transition('connecting')
+    try {
+      conn.#socket_ = await FramedSocket.connect({
+        host: opts.host,
+        port: opts.port,
+        tls: opts.tls,
+        connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
+        // The broker's max message size (CONNECTED) is checked per message on receive; this is
+        // the client's own bound, checked before a frame's bytes are buffered.
+        maxFrameBytes: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+        signal: opts.signal,
+      })
+    } catch (err) {
+      // This connection never reconnects by itself (its owners do, through the client): a
+      // failed connect is final.
+      conn.states.transition('closed', err as Error)
+      throw err
+    }
+    conn.states.transition('handshaking')
     try {
       await conn.#handshake()
     } catch (err) {
-      socket.destroy()
+      conn.#socket.destroy()
+      conn.#finish(err as Error)
       throw err
     }
     return conn
   }
 
   get state(): ConnectionState {
-    return this.#state
+    return this.states.state
+  }
+
+  get #state(): ConnectionState {
+    return this.states.state
   }
 
   get isUsable(): boolean {
-    return this.#state === 'connected'
+    return this.#state === 'ready'
+  }
+
+  /** The client's bound on one frame (and on one message's decompressed size). */
+  get maxFrameBytes(): number {
+    return this.#opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES
   }
 
   newRequestId(): bigint {
@@ -169,7 +214,7 @@ export class PulsarConnection {
     command: CommandInit,
     opts: { timeoutMs?: number; what?: string } = {},
   ): Promise<BaseCommand> {
-    if (this.#state !== 'connected' && this.#state !== 'handshaking') {
+    if (this.#state !== 'ready' && this.#state !== 'handshaking') {
       return Promise.reject(
         this.#closeError ?? new ClosedError(`connection to ${this.address} is ${this.#state}`),
       )
@@ -179,8 +224,36 @@ export class PulsarConnection {
       timeoutMs: opts.timeoutMs ?? this.#opts.operationTimeoutMs ?? 30_000,
       what,
     })
+    const observed = this.#observe(requestId, command, response)
     this.#writeRequest(requestId, command)
-    return response
+    return observed
+  }
+
+  /**
+   * Publishes request start/end/error when someone listens; without a subscriber no clock is read
+   * and the response promise is returned as it is.
+   */
+  #observe(requestId: bigint, command: CommandInit, response: Promise<BaseCommand>): Promise<BaseCommand> {
+    const { requestStart, requestEnd, requestError } = channels
+    if (!requestStart.hasSubscribers && !requestEnd.hasSubscribers && !requestError.hasSubscribers) {
+      return response
+    }
+    const operation = commandName(command.type ?? 0)
+    const base = { driver: 'pulsar', connection: this.address, operation, requestId }
+    if (requestStart.hasSubscribers) requestStart.publish(base)
+    const started = performance.now()
+    return response.then(
+      (cmd) => {
+        if (requestEnd.hasSubscribers)
+          requestEnd.publish({ ...base, durationMs: performance.now() - started })
+        return cmd
+      },
+      (err: unknown) => {
+        if (requestError.hasSubscribers)
+          requestError.publish({ ...base, durationMs: performance.now() - started, error: err as Error })
+        throw err
+      },
+    )
   }
 
   /** Writes a request; if the socket refuses, the request fails now instead of dangling. */
@@ -194,7 +267,7 @@ export class PulsarConnection {
 
   /** Sends a command that has no response (FLOW, ACK without receipt, REDELIVER…). */
   sendCommand(command: CommandInit): boolean {
-    if (this.#state !== 'connected')
+    if (this.#state !== 'ready')
       throw this.#closeError ?? new ClosedError(`connection to ${this.address} is ${this.#state}`)
     return this.#socket.write(encodeSimpleFrame(encodeCommand(command)))
   }
@@ -204,7 +277,7 @@ export class PulsarConnection {
    * Returns false when the socket buffer is full (await `waitWritable()` before sending more).
    */
   sendPayload(command: Uint8Array, metadata: Uint8Array, payload: Uint8Array): boolean {
-    if (this.#state !== 'connected')
+    if (this.#state !== 'ready')
       throw this.#closeError ?? new ClosedError(`connection to ${this.address} is ${this.#state}`)
     return this.#socket.write(encodePayloadFrame(command, metadata, payload))
   }
@@ -219,8 +292,8 @@ export class PulsarConnection {
    */
   async close(): Promise<void> {
     if (this.#state === 'closing' || this.#state === 'closed') return
-    const closing = this.#state === 'connected'
-    this.#state = 'closing'
+    const closing = this.#state === 'ready'
+    this.states.transition('closing')
     if (closing) {
       const pending: Promise<unknown>[] = []
       for (const id of this.#producers.keys()) {
@@ -249,7 +322,7 @@ export class PulsarConnection {
 
   /** Kills the connection at once (used on protocol violations and by tests). */
   destroy(err: Error): void {
-    this.#socket.destroy(err)
+    this.#socket_?.destroy(err)
   }
 
   #requestWhileClosing(requestId: bigint, command: CommandInit): Promise<BaseCommand> {
@@ -306,7 +379,7 @@ export class PulsarConnection {
       this.serverVersion = c.serverVersion
       this.protocolVersion = c.protocolVersion
       if (c.maxMessageSize > 0) this.maxMessageSize = c.maxMessageSize
-      this.#state = 'connected'
+      this.states.transition('ready')
       this.#startKeepAlive()
     } finally {
       clearTimeout(timer)
@@ -476,8 +549,9 @@ export class PulsarConnection {
 
   #finish(err: Error): void {
     if (this.#state === 'closed') return
-    this.#state = 'closed'
     this.#closeError = err
+    // A close this side asked for is no failure; anything else is reported with the change.
+    this.states.transition('closed', err instanceof ClosedError ? undefined : err)
     this.#keepAlive?.stop()
     this.#requests.rejectAll(err)
     const listeners = [...this.#producers.values(), ...this.#consumers.values()]

@@ -82,6 +82,16 @@ export type { PulsarMessageInput } from './producer/message-builder.ts'
 export { PulsarConsumer } from './consumer/consumer.ts'
 export type { PulsarConsumerOptions, DeadLetterPolicy } from './consumer/consumer.ts'
 export { PulsarMessage } from './consumer/message.ts'
+export { EncryptedMessageError, encryptedMessage } from './consumer/crypto.ts'
+export type {
+  CryptoFailureAction,
+  EncryptedMessageEvent,
+  EncryptionContext,
+  EncryptionKeyInfo,
+} from './consumer/crypto.ts'
+export { chunkDropped } from './consumer/chunks.ts'
+export type { ChunkDroppedEvent, ChunkDropReason, ChunkingOptions } from './consumer/chunks.ts'
+export type { PartitionUpdateOptions } from './partition-updater.ts'
 export { PulsarReader } from './reader.ts'
 export type { PulsarReaderOptions } from './reader.ts'
 export { PulsarAdmin } from './admin.ts'

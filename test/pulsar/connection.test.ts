@@ -21,7 +21,7 @@ void test('handshake: CONNECT carries the token and feature flags; CONNECTED set
   assert.equal(connect.protocolVersion, 20)
   assert.equal(connect.featureFlags?.supportsAuthRefresh, true)
   assert.equal(conn.maxMessageSize, 1234567)
-  assert.equal(conn.state, 'connected')
+  assert.equal(conn.state, 'ready')
   await conn.close()
   assert.equal(conn.state, 'closed')
 })
@@ -150,4 +150,22 @@ void test('graceful stop closes registered producers and consumers before the so
   )
   assert.deepEqual(events.sort(), ['consumer told', 'producer told'])
   assert.equal(conn.producers.size + conn.consumers.size, 0)
+})
+
+void test('maxFrameBytes: a frame above the configured bound kills the connection with a ProtocolError', async () => {
+  const fake = await fakeBroker((cmd, f) => {
+    if (cmd.type === CommandType.CONNECT) f.send(connected())
+  })
+  const conn = await PulsarConnection.connect({ host: '127.0.0.1', port: fake.port, maxFrameBytes: 1024 })
+  assert.equal(conn.maxFrameBytes, 1024)
+  const closed = new Promise<Error>((resolve) => conn.onClose(resolve))
+  // Only the length prefix is sent: the bound applies to the declared length, before buffering.
+  fake.raw(new Uint8Array([0, 0, 0x10, 0]))
+  const why = await closed
+  assert.ok(
+    why.cause instanceof ProtocolError || why instanceof ProtocolError,
+    `closed because ${String(why)}`,
+  )
+  assert.match(String(why.cause ?? why), /4096.*1024/)
+  assert.equal(conn.state, 'closed')
 })

@@ -10,7 +10,7 @@
 // Cumulative acks on a batch message that is not the batch's last ack up to the previous entry.
 // With ack receipts each ACK carries a request id and resolves on the broker's ACK_RESPONSE.
 
-import { ConnectionError } from '../../core/errors.ts'
+import { ClosedError, ConnectionError } from '../../core/errors.ts'
 import type { PulsarConnection } from '../connection.ts'
 import { CommandType } from '../protocol/commands.ts'
 import { CommandAck_AckType, MessageIdDataSchema } from '../protocol/generated/pulsar-api_pb.ts'
@@ -23,6 +23,8 @@ export interface AckTrackerOptions {
   batchIndexAck: boolean
   ackReceipt: boolean
   connection: () => PulsarConnection | undefined
+  /** True once the consumer is closed: its acks then fail with ClosedError, not ConnectionError. */
+  closed?: () => boolean
 }
 
 /** What ack() returns when nothing is to be sent yet (most messages of a batch): one for all. */
@@ -153,6 +155,11 @@ export class AckTracker {
 
   async #send(type: CommandAck_AckType, ids: MessageIdData[]): Promise<void> {
     const conn = this.#opts.connection()
+    if (this.#opts.closed?.()) {
+      // Acks grouped while the consumer was closing: close() flushed the group before them, and
+      // these can no longer reach the broker (it redelivers the messages to the next consumer).
+      throw new ClosedError('acknowledgement not sent: the consumer is closed')
+    }
     if (!conn || !conn.isUsable) {
       // Not connected: the broker will redeliver these messages after the reconnect, so the
       // ack is not lost in effect; it is reported so a caller that must know can retry.

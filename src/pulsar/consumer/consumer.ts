@@ -6,9 +6,14 @@
 
 import { ClosedError, ConfigError } from '../../core/errors.ts'
 import type { PulsarClient } from '../client.ts'
+import { PartitionUpdater } from '../partition-updater.ts'
+import type { PartitionUpdateOptions } from '../partition-updater.ts'
 import { MessageId } from '../protocol/message-id.ts'
 import { PulsarProducer } from '../producer/producer.ts'
 import { namespaceOf, parseTopicName, partitionTopic } from '../topic-name.ts'
+import type { ChunkingOptions } from './chunks.ts'
+import { cryptoFailureAction } from './crypto.ts'
+import type { CryptoFailureAction } from './crypto.ts'
 import { PulsarMessage } from './message.ts'
 import { PartitionConsumer } from './partition-consumer.ts'
 import type {
@@ -27,7 +32,13 @@ export interface DeadLetterPolicy {
   retryLetterTopic?: string
 }
 
-export interface PulsarConsumerOptions {
+export interface PulsarConsumerOptions extends PartitionUpdateOptions, ChunkingOptions {
+  /**
+   * Encrypted messages (Conduit does not decrypt): 'fail' (default) hands none out and makes the
+   * next receive() reject with EncryptedMessageError, 'discard' acknowledges them, 'consume'
+   * delivers the ciphertext with `message.encrypted` set.
+   */
+  cryptoFailureAction?: CryptoFailureAction
   topic?: string | readonly string[]
   /** Subscribe to every topic of the pattern's namespace that matches (e.g. `persistent://public/default/orders-.*`). */
   topicsPattern?: string
@@ -84,8 +95,12 @@ export class PulsarConsumer implements PartitionConsumerOwner, AsyncIterable<Pul
   #dlqProducer: Promise<PulsarProducer> | undefined
   #retryProducer: Promise<PulsarProducer> | undefined
   #patternTimer: ReturnType<typeof setInterval> | undefined
+  /** One per partitioned topic: joins partitions added to it later. */
+  readonly #updaters = new Map<string, PartitionUpdater>()
   #watcher: { close(): Promise<void> } | undefined
   #closed = false
+  /** Errors of messages not handed out (encrypted, 'fail'), each surfaced by one receive(). */
+  readonly #pendingErrors: Error[] = []
   #paused = false
   #error: Error | undefined
   #endOfTopic = 0
@@ -177,6 +192,16 @@ export class PulsarConsumer implements PartitionConsumerOwner, AsyncIterable<Pul
       ...(o.readCompacted ? { readCompacted: true } : {}),
       ...(o.startRollbackSeconds ? { startRollbackSeconds: o.startRollbackSeconds } : {}),
       ...(o.properties ? { properties: o.properties } : {}),
+      cryptoFailureAction: cryptoFailureAction(o.cryptoFailureAction),
+      ...(o.maxPendingChunkedMessage !== undefined
+        ? { maxPendingChunkedMessage: o.maxPendingChunkedMessage }
+        : {}),
+      ...(o.expireTimeOfIncompleteChunkedMessageMs !== undefined
+        ? { expireTimeOfIncompleteChunkedMessageMs: o.expireTimeOfIncompleteChunkedMessageMs }
+        : {}),
+      ...(o.autoAckOldestChunkedMessageOnQueueFull !== undefined
+        ? { autoAckOldestChunkedMessageOnQueueFull: o.autoAckOldestChunkedMessageOnQueueFull }
+        : {}),
     }
     this.#consumers.set(topic, undefined as unknown as PartitionConsumer)
     try {
@@ -194,6 +219,32 @@ export class PulsarConsumer implements PartitionConsumerOwner, AsyncIterable<Pul
     } catch (err) {
       this.#consumers.delete(topic)
       throw err
+    }
+    if (partitions > 0) {
+      const updater = PartitionUpdater.start(this.#client, topic, partitions, o, (from, to) =>
+        this.#grow(topic, pco, from, to),
+      )
+      if (updater) this.#updaters.set(topic, updater)
+    }
+  }
+
+  /**
+   * Subscribes to partitions `from … to - 1` added to `topic` since. They start at the earliest
+   * message: whatever producers sent there before this subscription reached them belongs to the
+   * subscription as much as what came after (starting at 'latest' would lose it).
+   */
+  async #grow(topic: string, pco: PartitionConsumerOptions, from: number, to: number): Promise<void> {
+    const fresh: PartitionConsumerOptions = {
+      ...pco,
+      initialPosition: 'earliest',
+      ...(pco.startMessageId ? { startMessageId: MessageId.earliest, startInclusive: true } : {}),
+    }
+    for (let i = from; i < to; i++) {
+      const name = partitionTopic(topic, i)
+      if (this.#owners.has(name)) continue
+      if (this.#closed) return
+      const pc = await PartitionConsumer.create(this.#client, name, i, fresh, this)
+      this.#owners.set(name, pc)
     }
   }
 
@@ -274,6 +325,31 @@ export class PulsarConsumer implements PartitionConsumerOwner, AsyncIterable<Pul
     for (const w of this.#waiters.splice(0)) w.reject(err)
   }
 
+  /**
+   * An encrypted message that was not handed out ('fail'): the next receive() rejects with its
+   * error (a waiting one at once); with an ack timeout it is redelivered, like any unacknowledged
+   * message, and fails again.
+   */
+  undecryptable(from: PartitionConsumer, message: PulsarMessage, error: Error): void {
+    if (this.#unacked) {
+      const at = Date.now() + this.#opts.ackTimeoutMs!
+      for (const id of message.chunkIds ?? [message.messageId]) this.#unacked.add(from, id, at)
+    }
+    const waiter = this.#waiters.shift()
+    if (waiter) waiter.reject(error)
+    else this.#pendingErrors.push(error)
+  }
+
+  /**
+   * Chunks of an incomplete message dropped unacknowledged: with an ack timeout they are redelivered
+   * when it expires (as the Java client's trackMessage does); without one, at the next reconnect.
+   */
+  unackedChunks(from: PartitionConsumer, ids: MessageId[]): void {
+    if (!this.#unacked) return
+    const at = Date.now() + this.#opts.ackTimeoutMs!
+    for (const id of ids) this.#unacked.add(from, id, at)
+  }
+
   endOfTopic(): void {
     this.#endOfTopic++
   }
@@ -329,6 +405,8 @@ export class PulsarConsumer implements PartitionConsumerOwner, AsyncIterable<Pul
   receive(signal?: AbortSignal): Promise<PulsarMessage | undefined> {
     if (this.#error) return Promise.reject(this.#error)
     if (this.#closed) return Promise.resolve(undefined)
+    const pendingError = this.#pendingErrors.shift()
+    if (pendingError) return Promise.reject(pendingError)
     if (!this.#paused) {
       const q = this.#take()
       if (q) return Promise.resolve(this.#handOut(q))
@@ -570,6 +648,9 @@ export class PulsarConsumer implements PartitionConsumerOwner, AsyncIterable<Pul
     this.#closed = true
     this.#client.untrack(this)
     if (this.#patternTimer) clearInterval(this.#patternTimer)
+    // A growth in progress finishes first, so its new partition consumers are closed below too.
+    // (No await without updaters: an extra turn here would let acks queue up behind the close.)
+    if (this.#updaters.size > 0) await Promise.all([...this.#updaters.values()].map((u) => u.stop()))
     await this.#watcher?.close()
     this.#nacks.stop()
     this.#unacked?.stop()

@@ -1,6 +1,7 @@
 // Turns one MESSAGE frame into the messages it carries: checks the checksum, decompresses (bounded
-// by the negotiated max message size), splits batches, skips batch entries that were already
-// acknowledged (ack_set) or that lie before a seek/start position, and reassembles chunked messages.
+// by the client's maxFrameBytes), splits batches, skips batch entries that were already
+// acknowledged (ack_set) or that lie before a seek/start position. Chunks are reassembled first, in
+// chunks.ts.
 
 import { isFieldSet } from '@bufbuild/protobuf'
 import { ProtocolError } from '../../core/errors.ts'
@@ -10,6 +11,7 @@ import type { DecodedFrame } from '../protocol/frame.ts'
 import { MessageMetadataSchema } from '../protocol/generated/pulsar-api_pb.ts'
 import type { MessageMetadata } from '../protocol/generated/pulsar-api_pb.ts'
 import { MessageId } from '../protocol/message-id.ts'
+import { encryptionContext, isEncrypted } from './crypto.ts'
 import { PulsarMessage } from './message.ts'
 
 const EMPTY = new Uint8Array(0)
@@ -18,6 +20,8 @@ export interface IncomingContext {
   topic: string
   partition: number
   maxMessageSize: number
+  /** The client's bound on one message's decompressed size (its maxFrameBytes). */
+  maxDecompressedBytes: number
   /** Batch entries before this id are skipped (reader/seek inside a batch). */
   startAfter?: MessageId
   startInclusive?: boolean
@@ -52,13 +56,11 @@ export async function decodeMessages(frame: DecodedFrame, ctx: IncomingContext):
   if (!md || !frame.payload) throw new ProtocolError('MESSAGE without payload')
   const idData = m.messageId
   const base = MessageId.fromData(idData!, ctx.partition)
-  const limit = ctx.maxMessageSize
   const isChunk = md.numChunksFromMsg > 1
+  if (isEncrypted(md)) return encryptedMessage(frame, md, base, ctx)
   let payload = frame.payload
   if (!isChunk && md.compression !== 0) {
-    if (md.uncompressedSize > limit * 2)
-      throw new ProtocolError(`uncompressed size ${md.uncompressedSize} exceeds the limit`)
-    payload = await decompress(md.compression, payload, md.uncompressedSize)
+    payload = await decompress(md.compression, payload, md.uncompressedSize, ctx.maxDecompressedBytes)
   }
   const common = {
     topic: ctx.topic,
@@ -126,76 +128,43 @@ export async function decodeMessages(frame: DecodedFrame, ctx: IncomingContext):
   return out
 }
 
+/**
+ * An encrypted entry cannot be decompressed or split (the ciphertext covers the compressed batch):
+ * it becomes one message holding the raw payload and its encryption context, flagged, for the
+ * partition consumer's cryptoFailureAction to decide about.
+ */
+function encryptedMessage(
+  frame: DecodedFrame,
+  md: MessageMetadata,
+  id: MessageId,
+  ctx: IncomingContext,
+): PulsarMessage[] {
+  const m = frame.command.message!
+  const start = ctx.startAfter
+  // As for an unbatched entry: an exclusive start at this entry skips it.
+  if (start && !ctx.startInclusive && start.batchIndex < 0 && start.sameEntry(id)) return []
+  const batched = md.numMessagesInBatch > 1 || isBatchEncoded(md)
+  return [
+    new PulsarMessage({
+      topic: ctx.topic,
+      partition: ctx.partition,
+      publishTime: Number(md.publishTime),
+      producerName: md.producerName,
+      redeliveryCount: m.redeliveryCount,
+      messageId: id,
+      key: md.partitionKey !== '' ? keyBytes(md.partitionKey, md.partitionKeyB64Encoded, true) : null,
+      partitionKey: md.partitionKey === '' ? undefined : md.partitionKey,
+      value: frame.payload!,
+      properties: props(md.properties),
+      eventTime: Number(md.eventTime),
+      sequenceId: md.sequenceId,
+      orderingKey: md.orderingKey.length > 0 ? md.orderingKey : undefined,
+      encryptionContext: encryptionContext(md, batched),
+    }),
+  ]
+}
+
 /** The Java client frames even a batch of one as a batch; num_messages_in_batch is then set. */
 function isBatchEncoded(md: MessageMetadata): boolean {
   return isFieldSet(md, MessageMetadataSchema.field.numMessagesInBatch)
-}
-
-/** Collects the chunks of chunked messages until each is complete. Bounded in count and size. */
-export class ChunkAssembler {
-  readonly #pending = new Map<
-    string,
-    {
-      parts: Uint8Array[]
-      ids: MessageId[]
-      size: number
-      total: number
-      md: MessageMetadata
-      createdAt: number
-    }
-  >()
-  readonly #maxPending: number
-
-  constructor(maxPendingMessages = 100) {
-    this.#maxPending = maxPendingMessages
-  }
-
-  /**
-   * Adds one chunk; returns the whole message's payload, metadata and chunk ids when this was the
-   * last chunk, else undefined. Out-of-order or oversized chunks drop the partial message.
-   */
-  add(
-    md: MessageMetadata,
-    id: MessageId,
-    payload: Uint8Array,
-    maxTotal: number,
-  ): { payload: Uint8Array; md: MessageMetadata; ids: MessageId[] } | undefined {
-    const uuid = md.uuid
-    let entry = this.#pending.get(uuid)
-    if (md.chunkId === 0) {
-      if (md.totalChunkMsgSize < 0 || md.totalChunkMsgSize > maxTotal)
-        throw new ProtocolError(`chunked message size ${md.totalChunkMsgSize} exceeds ${maxTotal}`)
-      if (this.#pending.size >= this.#maxPending) {
-        const oldest = this.#pending.keys().next().value!
-        this.#pending.delete(oldest)
-      }
-      entry = { parts: [], ids: [], size: 0, total: md.totalChunkMsgSize, md, createdAt: Date.now() }
-      this.#pending.set(uuid, entry)
-    }
-    if (!entry || entry.ids.length !== md.chunkId) {
-      this.#pending.delete(uuid)
-      return undefined
-    }
-    entry.parts.push(payload.slice())
-    entry.ids.push(id)
-    entry.size += payload.length
-    if (entry.size > entry.total) {
-      this.#pending.delete(uuid)
-      throw new ProtocolError(`chunks of ${uuid} exceed the announced ${entry.total} bytes`)
-    }
-    if (md.chunkId < md.numChunksFromMsg - 1) return undefined
-    this.#pending.delete(uuid)
-    const whole = new Uint8Array(entry.size)
-    let o = 0
-    for (const p of entry.parts) {
-      whole.set(p, o)
-      o += p.length
-    }
-    return { payload: whole, md: entry.md, ids: entry.ids }
-  }
-
-  /** Ids of partially received chunked messages (acknowledged or dropped on close). */
-  clear(): void {
-    this.#pending.clear()
-  }
 }

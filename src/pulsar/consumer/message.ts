@@ -3,6 +3,7 @@
 
 import type { Bytes, Message } from '../../core/contract.ts'
 import type { MessageId } from '../protocol/message-id.ts'
+import type { EncryptionContext } from './crypto.ts'
 
 const decoder = new TextDecoder()
 
@@ -25,6 +26,8 @@ export interface PulsarMessageFields {
   brokerIndex?: bigint
   /** The ids of every chunk, for chunked messages (all are acknowledged together). */
   chunkIds?: MessageId[]
+  /** Set on an encrypted message handed out undecrypted (cryptoFailureAction 'consume'). */
+  encryptionContext?: EncryptionContext
 }
 
 export class PulsarMessage implements Message {
@@ -43,6 +46,8 @@ export class PulsarMessage implements Message {
   readonly orderingKey: Bytes | undefined
   readonly brokerIndex: bigint | undefined
   readonly chunkIds: MessageId[] | undefined
+  /** How the message was encrypted, when it is (then `value` is the ciphertext). */
+  readonly encryptionContext: EncryptionContext | undefined
 
   constructor(f: PulsarMessageFields) {
     this.topic = f.topic
@@ -60,6 +65,15 @@ export class PulsarMessage implements Message {
     this.orderingKey = f.orderingKey
     this.brokerIndex = f.brokerIndex
     this.chunkIds = f.chunkIds
+    this.encryptionContext = f.encryptionContext
+  }
+
+  /**
+   * True for an end-to-end encrypted message delivered undecrypted: `value` is then the ciphertext
+   * (compressed before encryption, a whole batch if it was one), never the plaintext.
+   */
+  get encrypted(): boolean {
+    return this.encryptionContext !== undefined
   }
 
   get id(): string {

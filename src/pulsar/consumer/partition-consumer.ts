@@ -13,10 +13,13 @@
 import { clone } from '@bufbuild/protobuf'
 import { ClosedError, ConnectionError, ConfigError, ProtocolError } from '../../core/errors.ts'
 import type { PulsarClient } from '../client.ts'
+import { DEFAULT_MAX_FRAME_BYTES } from '../connection.ts'
 import type { ConnectionListener, PulsarConnection } from '../connection.ts'
 import { CommandType } from '../protocol/commands.ts'
 import type { DecodedFrame } from '../protocol/frame.ts'
 import {
+  CommandAck_AckType,
+  CommandAck_ValidationError,
   CommandSubscribe_InitialPosition,
   CommandSubscribe_SubType,
   KeySharedMode,
@@ -24,7 +27,11 @@ import {
 } from '../protocol/generated/pulsar-api_pb.ts'
 import { MessageId } from '../protocol/message-id.ts'
 import { AckTracker } from './acks.ts'
-import { ChunkAssembler, decodeMessages } from './incoming.ts'
+import { ChunkAssembler, chunkDropped } from './chunks.ts'
+import type { ChunkDrop, ChunkingOptions } from './chunks.ts'
+import { EncryptedMessageError, encryptedMessage } from './crypto.ts'
+import type { CryptoFailureAction } from './crypto.ts'
+import { decodeMessages } from './incoming.ts'
 import { PulsarMessage } from './message.ts'
 
 export type SubscriptionType = 'Exclusive' | 'Shared' | 'Failover' | 'Key_Shared'
@@ -36,7 +43,9 @@ export const SUB_TYPES: Record<SubscriptionType, CommandSubscribe_SubType> = {
   Key_Shared: CommandSubscribe_SubType.Key_Shared,
 }
 
-export interface PartitionConsumerOptions {
+export interface PartitionConsumerOptions extends ChunkingOptions {
+  /** What to do with encrypted messages (crypto.ts). Default 'fail'. */
+  cryptoFailureAction?: CryptoFailureAction
   subscription: string
   subscriptionType: SubscriptionType
   initialPosition: 'earliest' | 'latest'
@@ -62,6 +71,10 @@ export interface PartitionConsumerOwner {
   activeChanged?(from: PartitionConsumer, active: boolean): void
   endOfTopic?(from: PartitionConsumer): void
   failed(from: PartitionConsumer, err: Error): void
+  /** An encrypted message not handed out (cryptoFailureAction 'fail'): report it, track it for redelivery. */
+  undecryptable?(from: PartitionConsumer, message: PulsarMessage, error: Error): void
+  /** Chunks of a dropped incomplete message, left unacknowledged: track them for redelivery. */
+  unackedChunks?(from: PartitionConsumer, ids: MessageId[]): void
 }
 
 type State = 'connecting' | 'ready' | 'reconnecting' | 'closed'
@@ -74,7 +87,7 @@ export class PartitionConsumer implements ConnectionListener {
   readonly #opts: PartitionConsumerOptions
   readonly #owner: PartitionConsumerOwner
   readonly acks: AckTracker
-  readonly #chunks = new ChunkAssembler()
+  readonly #chunks: ChunkAssembler
   #conn: PulsarConnection | undefined
   #state: State = 'connecting'
   /** Messages handed to the owner since the last FLOW. */
@@ -109,7 +122,26 @@ export class PartitionConsumer implements ConnectionListener {
       batchIndexAck: opts.batchIndexAck,
       ackReceipt: opts.ackReceipt,
       connection: () => this.#conn,
+      closed: () => this.#state === 'closed',
     })
+    this.#chunks = new ChunkAssembler(opts, (drop) => this.#onChunksDropped(drop))
+  }
+
+  /** An incomplete chunked message was dropped: acknowledge or leave it, and say so. */
+  #onChunksDropped(drop: ChunkDrop): void {
+    if (chunkDropped.hasSubscribers) {
+      chunkDropped.publish({
+        driver: 'pulsar',
+        topic: this.topic,
+        partition: this.partition,
+        subscription: this.#opts.subscription,
+        ...drop,
+      })
+    }
+    if (drop.acknowledge) {
+      // Best effort: if the connection is gone the broker redelivers them, and they are dropped again.
+      for (const id of drop.ids) this.acks.ack(id).catch(() => undefined)
+    } else this.#owner.unackedChunks?.(this, drop.ids)
   }
 
   static async create(
@@ -264,6 +296,7 @@ export class PartitionConsumer implements ConnectionListener {
       topic: this.topic,
       partition: this.partition,
       maxMessageSize: Math.max(conn?.maxMessageSize ?? 5 * 1024 * 1024, 5 * 1024 * 1024),
+      maxDecompressedBytes: conn?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
       ...(this.#startAfter ? { startAfter: this.#startAfter, startInclusive: this.#startInclusive } : {}),
     }
     if (md.numChunksFromMsg > 1) {
@@ -279,7 +312,8 @@ export class PartitionConsumer implements ConnectionListener {
         // batch indexes; a permit too many only lets one more message be prefetched.)
         const skipped = Math.max(1, md.numMessagesInBatch) - messages.length
         if (skipped > 0) this.consumed(skipped)
-        if (messages.length > 0) this.#owner.deliver(this, messages)
+        const handOut = this.#screenEncrypted(messages)
+        if (handOut.length > 0) this.#owner.deliver(this, handOut)
       },
       (err: unknown) => this.#onBadMessage(frame, err),
     )
@@ -321,7 +355,12 @@ export class PartitionConsumer implements ConnectionListener {
     metadata.chunkId = 0
     const merged: DecodedFrame = { ...frame, metadata, payload: whole.payload }
     this.#inOrder(
-      decodeMessages(merged, { topic: this.topic, partition: this.partition, maxMessageSize: maxTotal }),
+      decodeMessages(merged, {
+        topic: this.topic,
+        partition: this.partition,
+        maxMessageSize: maxTotal,
+        maxDecompressedBytes: this.#conn?.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      }),
     ).then(
       (messages) => {
         if (generation !== this.#generation || this.#state === 'closed') return
@@ -339,10 +378,56 @@ export class PartitionConsumer implements ConnectionListener {
             }),
         )
         // Every chunk but the last was already re-permitted; the last permit returns with consumed().
-        this.#owner.deliver(this, withIds)
+        const handOut = this.#screenEncrypted(withIds)
+        if (handOut.length > 0) this.#owner.deliver(this, handOut)
       },
       (err: unknown) => this.#onBadMessage(frame, err),
     )
+  }
+
+  /**
+   * Applies cryptoFailureAction (crypto.ts) to an encrypted message; returns what may be handed
+   * out. An encrypted entry always decodes to a single message, so the check is one comparison.
+   */
+  #screenEncrypted(messages: PulsarMessage[]): PulsarMessage[] {
+    const msg = messages.length === 1 ? messages[0]! : undefined
+    if (!msg?.encrypted) return messages
+    const action = this.#opts.cryptoFailureAction ?? 'fail'
+    const keyNames = Object.keys(msg.encryptionContext!.keys)
+    if (encryptedMessage.hasSubscribers) {
+      encryptedMessage.publish({
+        driver: 'pulsar',
+        topic: this.topic,
+        partition: this.partition,
+        subscription: this.#opts.subscription,
+        messageId: msg.messageId,
+        keyNames,
+        action,
+      })
+    }
+    if (action === 'consume') return messages
+    // Not handed out: its permit comes back now.
+    this.consumed(1)
+    if (action === 'discard') {
+      try {
+        this.#conn?.sendCommand({
+          type: CommandType.ACK,
+          ack: {
+            consumerId: this.id,
+            ackType: CommandAck_AckType.Individual,
+            messageId: (msg.chunkIds ?? [msg.messageId]).map((id) =>
+              new MessageId(id.ledgerId, id.entryId, id.partition).toData(),
+            ),
+            validationError: CommandAck_ValidationError.DecryptionError,
+          },
+        })
+      } catch {
+        // connection gone: the broker redelivers it and it is discarded again
+      }
+    } else {
+      this.#owner.undecryptable?.(this, msg, new EncryptedMessageError(this.topic, msg.messageId, keyNames))
+    }
+    return []
   }
 
   #onBadMessage(frame: DecodedFrame, err: unknown): void {
@@ -435,6 +520,7 @@ export class PartitionConsumer implements ConnectionListener {
         (err: unknown) => {
           if (this.#state === 'closed') return
           this.#state = 'closed'
+          this.#chunks.clear()
           this.#owner.failed(this, err instanceof Error ? err : new ConnectionError(String(err)))
         },
       )
@@ -510,6 +596,7 @@ export class PartitionConsumer implements ConnectionListener {
       unsubscribe: { consumerId: this.id, requestId },
     })
     this.#state = 'closed'
+    this.#chunks.clear()
     conn.unregisterConsumer(this.id, this)
   }
 
@@ -518,6 +605,7 @@ export class PartitionConsumer implements ConnectionListener {
     // Acks still grouped go out before CLOSE_CONSUMER (the connection is still this consumer's).
     if (this.#conn?.isUsable) this.acks.flush()
     this.#state = 'closed'
+    this.#chunks.clear()
     this.#generation++
     const conn = this.#conn
     this.#conn = undefined

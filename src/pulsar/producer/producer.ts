@@ -1,9 +1,11 @@
 // The Pulsar producer users hold: one PartitionProducer for a non-partitioned topic, or one per
 // partition of a partitioned topic with routing by key hash, round-robin, single partition or a
-// custom router.
+// custom router. Partitions added to the topic later are joined (partition-updater.ts).
 
 import { ClosedError } from '../../core/errors.ts'
 import type { PulsarClient } from '../client.ts'
+import { PartitionUpdater } from '../partition-updater.ts'
+import type { PartitionUpdateOptions } from '../partition-updater.ts'
 import type { MessageId } from '../protocol/message-id.ts'
 import { parseTopicName, partitionTopic } from '../topic-name.ts'
 import { prepareMessage } from './message-builder.ts'
@@ -13,7 +15,7 @@ import type { PulsarProducerOptions } from './partition-producer.ts'
 import { Router } from './routing.ts'
 import type { RoutingOptions } from './routing.ts'
 
-export type PulsarProducerConfig = PulsarProducerOptions & RoutingOptions
+export type PulsarProducerConfig = PulsarProducerOptions & RoutingOptions & PartitionUpdateOptions
 
 export class PulsarProducer {
   readonly topic: string
@@ -21,7 +23,9 @@ export class PulsarProducer {
   readonly #partitions: PartitionProducer[]
   readonly #partitioned: boolean
   readonly #router: Router
+  #updater: PartitionUpdater | undefined
   #closed = false
+  #closing: Promise<number> | undefined
 
   private constructor(
     client: PulsarClient,
@@ -56,8 +60,24 @@ export class PulsarProducer {
       throw err
     }
     const p = new PulsarProducer(client, topic, producers, count > 0, router)
+    if (count > 0) {
+      p.#updater = PartitionUpdater.start(client, topic, count, opts, (from, to) => p.#grow(opts, from, to))
+    }
     client.track(p)
     return p
+  }
+
+  /**
+   * Adds producers for partitions `from … to - 1`, in order: a partition becomes routable only when
+   * its producer is ready, and every earlier one is, so routing never picks a hole.
+   */
+  async #grow(opts: PulsarProducerConfig, from: number, to: number): Promise<void> {
+    for (let i = Math.max(from, this.#partitions.length); i < to; i++) {
+      if (this.#closed) return
+      this.#partitions.push(
+        await PartitionProducer.create(this.#client, partitionTopic(this.topic, i), i, opts),
+      )
+    }
   }
 
   get partitions(): number {
@@ -107,11 +127,24 @@ export class PulsarProducer {
   }
 
   /** Closes every partition producer; resolves with the number of messages dropped. */
-  async close(opts: { drop?: boolean } = {}): Promise<number> {
-    if (this.#closed) return 0
+  close(opts: { drop?: boolean } = {}): Promise<number> {
+    // A second close (client.close() racing the application's) waits for the first: the client
+    // must not close the connections while this producer still drains its pending messages.
+    if (this.#closing) return this.#closing.then(() => 0)
     this.#closed = true
-    this.#client.untrack(this)
-    const dropped = await Promise.all(this.#partitions.map((p) => p.close(opts)))
-    return dropped.reduce((a, b) => a + b, 0)
+    this.#closing = this.#close(opts)
+    return this.#closing
+  }
+
+  async #close(opts: { drop?: boolean }): Promise<number> {
+    // A growth in progress finishes first, so its new partitions are closed below too.
+    try {
+      if (this.#updater) await this.#updater.stop()
+      const dropped = await Promise.all(this.#partitions.map((p) => p.close(opts)))
+      return dropped.reduce((a, b) => a + b, 0)
+    } finally {
+      // Untracked only now, so a client.close() meanwhile still waits for this close to finish.
+      this.#client.untrack(this)
+    }
   }
 }

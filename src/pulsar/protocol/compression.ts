@@ -70,13 +70,23 @@ async function inflatePulsarZlib(data: Uint8Array, size: number): Promise<Uint8A
   }
 }
 
-/** Decompresses to exactly `uncompressedSize` bytes (the metadata's claim, bounded by the caller). */
+/**
+ * Decompresses to exactly `uncompressedSize` bytes. That size is the sender's claim, read from the
+ * wire: it is checked against `maxBytes` (the client's own limit) before any output is allocated,
+ * so a forged metadata cannot make the client reserve gigabytes.
+ */
 export async function decompress(
   type: CompressionType,
   data: Uint8Array,
   uncompressedSize: number,
+  maxBytes: number,
 ): Promise<Uint8Array> {
   if (type === CompressionType.NONE) return data
+  if (!Number.isInteger(uncompressedSize) || uncompressedSize < 0 || uncompressedSize > maxBytes) {
+    throw new ProtocolError(
+      `uncompressed size ${uncompressedSize} announced by the message exceeds the client's limit of ${maxBytes} bytes (maxFrameBytes)`,
+    )
+  }
   const out =
     type === CompressionType.ZLIB
       ? await inflatePulsarZlib(data, uncompressedSize)

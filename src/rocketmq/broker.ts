@@ -33,7 +33,9 @@ export const ROCKETMQ_CAPABILITIES: Capabilities = Object.freeze({
   deadLetter: true,
   dropOnClose: true,
   nullValues: false,
-  transactions: true,
+  // The flag describes the common contract, which has no transaction API; RocketMQ's
+  // transactional messages are the native TransactionalProducer (docs/rocketmq.md).
+  transactions: false,
   maxMessageBytes: 4 * 1024 * 1024,
 })
 

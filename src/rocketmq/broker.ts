@@ -233,9 +233,13 @@ export class RocketMQBroker implements Broker {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    await Promise.allSettled([...this.#consumers].map((c) => c.close()))
+    // A consumer whose final offset commit failed rejects its close(); everything is still closed,
+    // then that error is this close()'s, so a lost commit is never silent (issue 16).
+    const consumers = await Promise.allSettled([...this.#consumers].map((c) => c.close()))
     await Promise.allSettled([...this.#producers].map((p) => p.close()))
     await this.#dlqProducer?.close().catch(() => {})
     await this.client.close()
+    const failed = consumers.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (failed) throw failed.reason
   }
 }

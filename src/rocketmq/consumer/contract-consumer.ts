@@ -134,8 +134,12 @@ export class ContractConsumer implements Consumer {
     this.#native.resume()
   }
 
+  /** Rejects when the final offset commit failed; the client is closed either way. */
   async close(): Promise<void> {
-    await this.#native.close()
-    await this.#onClose()
+    try {
+      await this.#native.close()
+    } finally {
+      await this.#onClose()
+    }
   }
 }

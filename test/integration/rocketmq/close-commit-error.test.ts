@@ -1,0 +1,80 @@
+// Issue 16: the final offset commit of close() is never swallowed. Deleting the topic under a
+// consumer makes the broker refuse its commit (TOPIC_NOT_EXIST); close() must reject with that
+// BrokerError — for the native consumer, the contract consumer and broker.close() — and publish it
+// on `conduit:rocketmq:offset-commit-error`, after leaving the group and closing connections.
+
+import { after, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { BrokerError } from '../../../src/core/errors.ts'
+import { connect } from '../../../src/index.ts'
+import { RocketMQAdmin } from '../../../src/rocketmq/admin.ts'
+import {
+  offsetCommitErrors,
+  type OffsetCommitErrorEvent,
+} from '../../../src/rocketmq/consumer/offset-commits.ts'
+import { RocketMQPushConsumer } from '../../../src/rocketmq/consumer/push-consumer.ts'
+import { ResponseCode } from '../../../src/rocketmq/protocol/codes.ts'
+import { RocketMQProducer } from '../../../src/rocketmq/producer/producer.ts'
+import { useBroker } from '../../support/brokers.ts'
+import { collect, createTopic, newClient, unique } from './helpers.ts'
+
+const broker = await useBroker('rocketmq')
+const client = newClient(broker.url)
+const producer = new RocketMQProducer(client, { group: unique('pg') })
+producer.start()
+const events: OffsetCommitErrorEvent[] = []
+const listen = (e: OffsetCommitErrorEvent): void => {
+  events.push(e)
+}
+offsetCommitErrors.subscribe(listen)
+after(async () => {
+  offsetCommitErrors.unsubscribe(listen)
+  await producer.close()
+  await client.close()
+})
+
+const refused = (err: unknown): boolean =>
+  err instanceof BrokerError && err.brokerCode === ResponseCode.TOPIC_NOT_EXIST
+
+void test('native consumer: close() rejects when the broker refuses its final commit', async () => {
+  const topic = unique('cce')
+  const group = unique('g')
+  await createTopic(client, topic, 1)
+  await producer.send({ topic, body: 'one' })
+  const own = newClient(broker.url)
+  const consumer = new RocketMQPushConsumer(own, { group, subscriptions: [{ topic }], consumeFrom: 'first' })
+  try {
+    await consumer.start()
+    await collect(consumer, (all) => all.length >= 1)
+    await new RocketMQAdmin(client).deleteTopic(topic)
+    await assert.rejects(consumer.close(), refused)
+    const mine = events.filter((e) => e.group === group)
+    assert.equal(mine.length, 1)
+    assert.equal(mine[0]!.reason, 'close')
+    assert.equal(mine[0]!.offset, 1)
+  } finally {
+    await own.close()
+  }
+})
+
+void test('contract consumer and broker.close(): the refused final commit is their error', async () => {
+  for (const closeWith of ['consumer', 'broker'] as const) {
+    const topic = unique('cce')
+    await createTopic(client, topic, 1)
+    await producer.send({ topic, body: 'one' })
+    const contract = await connect(broker.url)
+    let closed = false
+    try {
+      const consumer = await contract.consumer({ topic, group: unique('g'), from: 'earliest' })
+      const iterator = consumer[Symbol.asyncIterator]()
+      const batch = await iterator.next()
+      assert.equal(batch.done, false)
+      await batch.value!.ack()
+      await new RocketMQAdmin(client).deleteTopic(topic)
+      await assert.rejects(closeWith === 'consumer' ? consumer.close() : contract.close(), refused, closeWith)
+      if (closeWith === 'broker') closed = true
+    } finally {
+      if (!closed) await contract.close()
+    }
+  }
+})

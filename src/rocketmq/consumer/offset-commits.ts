@@ -38,6 +38,28 @@ export const offsetCommitErrors = dc.channel(
   'conduit:rocketmq:offset-commit-error',
 ) as unknown as TypedChannel<OffsetCommitErrorEvent>
 
+/** Publishes a failed commit on the diagnostics channel; returns the error as an Error. */
+export function reportCommitError(
+  group: string,
+  mq: MessageQueue,
+  offset: number,
+  reason: CommitReason,
+  err: unknown,
+): Error {
+  const error = err instanceof Error ? err : new Error(String(err))
+  publish(offsetCommitErrors, () => ({
+    driver: 'rocketmq',
+    group,
+    topic: mq.topic,
+    brokerName: mq.brokerName,
+    queueId: mq.queueId,
+    offset,
+    reason,
+    error,
+  }))
+  return error
+}
+
 interface QueueCommits {
   /** The last offset the broker confirmed for this queue (-1: none yet). */
   confirmed: number
@@ -79,18 +101,7 @@ export class OffsetCommitter {
       try {
         await updateConsumerOffset(this.#client, this.#group, mq, offset)
       } catch (err) {
-        const error = err instanceof Error ? err : new Error(String(err))
-        publish(offsetCommitErrors, () => ({
-          driver: 'rocketmq',
-          group: this.#group,
-          topic: mq.topic,
-          brokerName: mq.brokerName,
-          queueId: mq.queueId,
-          offset,
-          reason,
-          error,
-        }))
-        throw error
+        throw reportCommitError(this.#group, mq, offset, reason, err)
       }
       state.confirmed = offset
     })

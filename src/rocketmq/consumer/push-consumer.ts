@@ -27,7 +27,7 @@ import type { RemotingCommand } from '../protocol/remoting-command.ts'
 import { queueKey, readQueues, type MessageQueue } from '../protocol/route.ts'
 import { allocateAveragely } from './allocate.ts'
 import { maxOffset, minOffset, queryConsumerOffset, searchOffset } from './offsets.ts'
-import { OffsetCommitter, type CommitReason } from './offset-commits.ts'
+import { OffsetCommitter, reportCommitError, type CommitReason } from './offset-commits.ts'
 import { ProcessQueue } from './process-queue.ts'
 import { pullMessages } from './pull.ts'
 import { lockQueuesOnBrokers, unlockQueuesOnBrokers } from './queue-locks.ts'
@@ -623,8 +623,16 @@ export class RocketMQPushConsumer implements ConsumerOwner, AsyncIterable<Consum
         }
       }),
     )
-    await this.#localOffsets?.flush()
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (this.#localOffsets) {
+      try {
+        await this.#localOffsets.flush()
+      } catch (err) {
+        // Broadcasting: the file holds every queue's offset, so each of them failed to save.
+        for (const s of states) reportCommitError(this.group, s.mq, s.pq.commitOffset(), reason, err)
+        throw err
+      }
+    }
     if (failed) throw failed.reason
   }
 

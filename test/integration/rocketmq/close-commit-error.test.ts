@@ -2,9 +2,13 @@
 // consumer makes the broker refuse its commit (TOPIC_NOT_EXIST); close() must reject with that
 // BrokerError — for the native consumer, the contract consumer and broker.close() — and publish it
 // on `conduit:rocketmq:offset-commit-error`, after leaving the group and closing connections.
+// Broadcasting offsets that cannot be saved to their local file are reported the same way.
 
 import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { BrokerError } from '../../../src/core/errors.ts'
 import { connect } from '../../../src/index.ts'
 import { RocketMQAdmin } from '../../../src/rocketmq/admin.ts'
@@ -76,5 +80,43 @@ void test('contract consumer and broker.close(): the refused final commit is the
     } finally {
       if (!closed) await contract.close()
     }
+  }
+})
+
+void test('broadcasting: offsets that cannot be saved are reported periodically and fail close()', async () => {
+  const topic = unique('cce')
+  const group = unique('g')
+  await createTopic(client, topic, 1)
+  await producer.send({ topic, body: 'one' })
+  const dir = await mkdtemp(join(tmpdir(), 'conduit-rmq-cce-'))
+  const own = newClient(broker.url)
+  const consumer = new RocketMQPushConsumer(own, {
+    group,
+    subscriptions: [{ topic }],
+    model: 'BROADCASTING',
+    consumeFrom: 'first',
+    offsetStoreDir: dir,
+    persistOffsetIntervalMs: 100,
+  })
+  try {
+    await consumer.start()
+    await collect(consumer, (all) => all.length >= 1)
+    // A file where the store's directory should be: every write fails from now on.
+    await rm(dir, { recursive: true, force: true })
+    await writeFile(dir, 'not a directory')
+    await producer.send({ topic, body: 'two' })
+    await collect(consumer, (all) => all.length >= 1)
+    const deadline = Date.now() + 10_000
+    while (!events.some((e) => e.group === group && e.reason === 'periodic') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50))
+    assert.ok(
+      events.some((e) => e.group === group && e.reason === 'periodic' && e.topic === topic),
+      'a periodic save failure was published',
+    )
+    await assert.rejects(consumer.close(), (err: NodeJS.ErrnoException) => typeof err.code === 'string')
+    assert.ok(events.some((e) => e.group === group && e.reason === 'close' && e.offset === 2))
+  } finally {
+    await own.close()
+    await rm(dir, { force: true })
   }
 })

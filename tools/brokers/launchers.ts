@@ -3,6 +3,7 @@ import { kafkaLauncher } from './kafka.ts'
 import type { Launcher } from './launcher.ts'
 import { pulsarLauncher } from './pulsar.ts'
 import { rocketmqLauncher } from './rocketmq.ts'
+import { rocketmqClusterLauncher } from './rocketmq-cluster.ts'
 import type { BrokerKind } from './types.ts'
 
 export const LAUNCHERS: Record<BrokerKind, Launcher> = {
@@ -15,5 +16,6 @@ export const LAUNCHERS: Record<BrokerKind, Launcher> = {
   'pulsar-tls': pulsarLauncher,
   rocketmq: rocketmqLauncher,
   'rocketmq-acl': rocketmqLauncher,
+  'rocketmq-cluster': rocketmqClusterLauncher,
   'rocketmq-tls': rocketmqLauncher,
 }

@@ -67,6 +67,9 @@ async function prepare(context: LaunchContext): Promise<PreparedBroker> {
         // broker-a replicates synchronously: SEND_OK from it means stored on the slave too, so
         // nothing acknowledged is lost when its master is killed.
         brokerRole: n.brokerId !== 0 ? 'SLAVE' : n.brokerName === 'broker-a' ? 'SYNC_MASTER' : 'ASYNC_MASTER',
+        // In 5.x SYNC_MASTER alone waits for no one (inSyncReplicas defaults to 1): a master killed
+        // right after SEND_OK lost the last messages from its slave until these said 2.
+        ...(n.brokerName === 'broker-a' ? { totalReplicas: 2, inSyncReplicas: 2 } : {}),
         flushDiskType: 'ASYNC_FLUSH',
         namesrvAddr: `127.0.0.1:${ports.namesrv}`,
         brokerIP1: '127.0.0.1',

@@ -202,7 +202,12 @@ export class RocketMQBroker implements Broker {
       await client.close().catch(() => {})
       throw err
     }
-    const consumer = new ContractConsumer(client, native, () => client.close())
+    // A consumer closed by the application leaves the set: its close() already reported (or
+    // will report) a failed final commit, broker.close() must not report it a second time.
+    const consumer: ContractConsumer = new ContractConsumer(client, native, async () => {
+      this.#consumers.delete(consumer)
+      await client.close()
+    })
     this.#consumers.add(consumer)
     return consumer
   }

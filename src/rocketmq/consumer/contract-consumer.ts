@@ -134,12 +134,20 @@ export class ContractConsumer implements Consumer {
     this.#native.resume()
   }
 
-  /** Rejects when the final offset commit failed; the client is closed either way. */
-  async close(): Promise<void> {
-    try {
-      await this.#native.close()
-    } finally {
-      await this.#onClose()
-    }
+  #closing: Promise<void> | undefined
+
+  /**
+   * Rejects when the final offset commit failed; the client is closed either way, once, after
+   * the commit (concurrent calls share one close).
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      try {
+        await this.#native.close()
+      } finally {
+        await this.#onClose()
+      }
+    })()
+    return this.#closing
   }
 }

@@ -15,7 +15,9 @@
 
 import dc from 'node:diagnostics_channel'
 import { publish, type TypedChannel } from '../../core/diagnostics.ts'
+import { BrokerError } from '../../core/errors.ts'
 import type { RocketMQClient } from '../client.ts'
+import { ResponseCode } from '../protocol/codes.ts'
 import { queueKey, type MessageQueue } from '../protocol/route.ts'
 import { updateConsumerOffset } from './offsets.ts'
 
@@ -101,6 +103,8 @@ export class OffsetCommitter {
       try {
         await updateConsumerOffset(this.#client, this.#group, mq, offset)
       } catch (err) {
+        // The topic was deleted: no one can resume it, so there is no position left to lose.
+        if (err instanceof BrokerError && err.brokerCode === ResponseCode.TOPIC_NOT_EXIST) return
         throw reportCommitError(this.#group, mq, offset, reason, err)
       }
       state.confirmed = offset

@@ -712,8 +712,19 @@ export class RocketMQPushConsumer implements ConsumerOwner, AsyncIterable<Consum
     }
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return
+  #closing: Promise<void> | undefined
+
+  /**
+   * Commits, leaves the group and stops. Every call returns the same promise: a second close()
+   * (the broker's, say) must not finish — and let the client close — while the first one's final
+   * commit is still on its way.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true
     for (const t of this.#timers) clearInterval(t)
     if (this.#retryTimer) clearTimeout(this.#retryTimer)

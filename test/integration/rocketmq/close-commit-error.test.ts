@@ -1,25 +1,25 @@
-// Issue 16: the final offset commit of close() is never swallowed. Deleting the topic under a
-// consumer makes the broker refuse its commit (TOPIC_NOT_EXIST); close() must reject with that
-// BrokerError — for the native consumer, the contract consumer and broker.close() — and publish it
-// on `conduit:rocketmq:offset-commit-error`, after leaving the group and closing connections.
-// Broadcasting offsets that cannot be saved to their local file are reported the same way.
+// Issue 16: the final offset commit of close() is never swallowed. With the broker's connections
+// cut (fault proxy, new ones refused) right before close(), the commit cannot be written; close()
+// must reject with that ConnectionError — for the native consumer, the contract consumer and
+// broker.close() — and publish it on `conduit:rocketmq:offset-commit-error`, after leaving the
+// group and closing connections. Broadcasting offsets that cannot be saved to their local file
+// are reported the same way.
 
 import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { BrokerError } from '../../../src/core/errors.ts'
+import { ConnectionError } from '../../../src/core/errors.ts'
 import { connect } from '../../../src/index.ts'
-import { RocketMQAdmin } from '../../../src/rocketmq/admin.ts'
 import {
   offsetCommitErrors,
   type OffsetCommitErrorEvent,
 } from '../../../src/rocketmq/consumer/offset-commits.ts'
 import { RocketMQPushConsumer } from '../../../src/rocketmq/consumer/push-consumer.ts'
-import { ResponseCode } from '../../../src/rocketmq/protocol/codes.ts'
 import { RocketMQProducer } from '../../../src/rocketmq/producer/producer.ts'
 import { useBroker } from '../../support/brokers.ts'
+import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.ts'
 import { collect, createTopic, newClient, unique } from './helpers.ts'
 
 const broker = await useBroker('rocketmq')
@@ -37,36 +37,57 @@ after(async () => {
   await client.close()
 })
 
-const refused = (err: unknown): boolean =>
-  err instanceof BrokerError && err.brokerCode === ResponseCode.TOPIC_NOT_EXIST
+/** A proxy in front of the broker, and the mapAddress that sends broker traffic through it. */
+async function brokerProxy(): Promise<{
+  proxy: FaultProxy
+  mapAddress: (h: string, p: number) => { host: string; port: number }
+}> {
+  const [host, port] = broker.urls.broker!.split(':')
+  const proxy = await startFaultProxy({ targetHost: host!, targetPort: Number(port) })
+  return {
+    proxy,
+    mapAddress: (h, p) =>
+      `${h}:${p}` === broker.urls.broker ? { host: proxy.host, port: proxy.port } : { host: h, port: p },
+  }
+}
 
-void test('native consumer: close() rejects when the broker refuses its final commit', async () => {
+/** Cuts the broker off: open connections are closed and new ones refused. */
+function cutOff(proxy: FaultProxy): void {
+  proxy.refuseNew(true)
+  proxy.cutAll()
+}
+
+void test('native consumer: close() rejects when its final commit cannot be written', async () => {
   const topic = unique('cce')
   const group = unique('g')
   await createTopic(client, topic, 1)
   await producer.send({ topic, body: 'one' })
-  const own = newClient(broker.url)
+  const { proxy, mapAddress } = await brokerProxy()
+  const own = newClient(broker.url, { mapAddress })
   const consumer = new RocketMQPushConsumer(own, { group, subscriptions: [{ topic }], consumeFrom: 'first' })
   try {
     await consumer.start()
     await collect(consumer, (all) => all.length >= 1)
-    await new RocketMQAdmin(client).deleteTopic(topic)
-    await assert.rejects(consumer.close(), refused)
-    const mine = events.filter((e) => e.group === group)
+    cutOff(proxy)
+    await assert.rejects(consumer.close(), ConnectionError)
+    const mine = events.filter((e) => e.group === group && e.topic === topic)
     assert.equal(mine.length, 1)
     assert.equal(mine[0]!.reason, 'close')
     assert.equal(mine[0]!.offset, 1)
+    assert.ok(mine[0]!.error instanceof ConnectionError)
   } finally {
     await own.close()
+    await proxy.close()
   }
 })
 
-void test('contract consumer and broker.close(): the refused final commit is their error', async () => {
+void test('contract consumer and broker.close(): the unwritten final commit is their error', async () => {
   for (const closeWith of ['consumer', 'broker'] as const) {
     const topic = unique('cce')
     await createTopic(client, topic, 1)
     await producer.send({ topic, body: 'one' })
-    const contract = await connect(broker.url)
+    const { proxy, mapAddress } = await brokerProxy()
+    const contract = await connect(broker.url, { mapAddress })
     let closed = false
     try {
       const consumer = await contract.consumer({ topic, group: unique('g'), from: 'earliest' })
@@ -74,11 +95,16 @@ void test('contract consumer and broker.close(): the refused final commit is the
       const batch = await iterator.next()
       assert.equal(batch.done, false)
       await batch.value!.ack()
-      await new RocketMQAdmin(client).deleteTopic(topic)
-      await assert.rejects(closeWith === 'consumer' ? consumer.close() : contract.close(), refused, closeWith)
+      cutOff(proxy)
+      await assert.rejects(
+        closeWith === 'consumer' ? consumer.close() : contract.close(),
+        ConnectionError,
+        closeWith,
+      )
       if (closeWith === 'broker') closed = true
     } finally {
       if (!closed) await contract.close()
+      await proxy.close()
     }
   }
 })

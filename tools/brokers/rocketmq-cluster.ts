@@ -2,11 +2,11 @@
 // nodes in one cluster —
 //   broker-a master (brokerId 0, SYNC_MASTER) + broker-a slave (brokerId 1, replicating by HA), and
 //   broker-b master (brokerId 0), a second broker group so sends have somewhere to fail over to.
-// killClusterNode() / restartClusterNode() act on one node (BrokerHandle.kill() kills them all).
+// killClusterNode() kills one node (BrokerHandle.kill() kills them all).
 // The broker-a master lets clients read from its slave (slaveReadEnable), which it suggests once
 // requested messages fall out of its page cache, and the slave serves pulls when the master is gone.
 // Each node has its own ports and store directory; heaps are small (two cores, shared).
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { javaArgv, propertiesText } from './jvm.ts'
 import type { LaunchContext, Launcher, PreparedBroker } from './launcher.ts'
@@ -14,7 +14,7 @@ import { freePort } from './ports.ts'
 import { portOpen, waitUntil } from './ready.ts'
 import { rocketmqBrokerRegistered } from './probe-rocketmq.ts'
 import { JAVA17_FLAGS, ROCKETMQ_VERSION } from './rocketmq.ts'
-import { killProcesses, spawnProcess } from './processes.ts'
+import { killProcesses } from './processes.ts'
 import type { BrokerState, ProcessSpec } from './types.ts'
 
 const READY_TIMEOUT_MS = 240_000
@@ -150,19 +150,6 @@ function nodeIndex(state: BrokerState, node: ClusterNode): number {
 /** SIGKILL to one node of a rocketmq-cluster (the others keep running); its data stays. */
 export async function killClusterNode(state: BrokerState, node: ClusterNode): Promise<void> {
   await killProcesses([state.processes[nodeIndex(state, node)]!])
-}
-
-/**
- * Starts a killed node again (same command line: same ports and store) and waits until it is
- * registered with the name server. Mutates `state` (new pid); the caller rewrites an owned state
- * file (writeOwned) so the watchdog knows the new pid.
- */
-export async function restartClusterNode(state: BrokerState, node: ClusterNode): Promise<void> {
-  const index = nodeIndex(state, node)
-  const { pid: _pid, ...spec } = state.processes[index]!
-  appendFileSync(spec.log, `\n===== conduit: restarting ${spec.name} at ${new Date().toISOString()} =====\n`)
-  state.processes[index] = spawnProcess(spec)
-  await afterStart(state, index)
 }
 
 export const rocketmqClusterLauncher: Launcher = {

@@ -33,7 +33,9 @@ export const ROCKETMQ_CAPABILITIES: Capabilities = Object.freeze({
   deadLetter: true,
   dropOnClose: true,
   nullValues: false,
-  transactions: true,
+  // The flag describes the common contract, which has no transaction API; RocketMQ's
+  // transactional messages are the native TransactionalProducer (docs/rocketmq.md).
+  transactions: false,
   maxMessageBytes: 4 * 1024 * 1024,
 })
 
@@ -200,7 +202,12 @@ export class RocketMQBroker implements Broker {
       await client.close().catch(() => {})
       throw err
     }
-    const consumer = new ContractConsumer(client, native, () => client.close())
+    // A consumer closed by the application leaves the set: its close() already reported (or
+    // will report) a failed final commit, broker.close() must not report it a second time.
+    const consumer: ContractConsumer = new ContractConsumer(client, native, async () => {
+      this.#consumers.delete(consumer)
+      await client.close()
+    })
     this.#consumers.add(consumer)
     return consumer
   }
@@ -231,9 +238,13 @@ export class RocketMQBroker implements Broker {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    await Promise.allSettled([...this.#consumers].map((c) => c.close()))
+    // A consumer whose final offset commit failed rejects its close(); everything is still closed,
+    // then that error is this close()'s, so a lost commit is never silent (issue 16).
+    const consumers = await Promise.allSettled([...this.#consumers].map((c) => c.close()))
     await Promise.allSettled([...this.#producers].map((p) => p.close()))
     await this.#dlqProducer?.close().catch(() => {})
     await this.client.close()
+    const failed = consumers.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (failed) throw failed.reason
   }
 }

@@ -1,7 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { ConfigError } from '../../src/core/errors.ts'
-import { clientOptions, parseRocketMQUrl } from '../../src/rocketmq/index.ts'
+import {
+  clientOptions,
+  parseRocketMQUrl,
+  ROCKETMQ_CAPABILITIES,
+  TransactionalProducer,
+} from '../../src/rocketmq/index.ts'
 
 void test('rocketmq:// URLs list name servers', () => {
   assert.deepEqual(parseRocketMQUrl('rocketmq://127.0.0.1:9876'), ['127.0.0.1:9876'])
@@ -23,4 +28,9 @@ void test('connect options are checked', () => {
   assert.throws(() => clientOptions(url, { requestTimeoutMs: -1 }), ConfigError)
   assert.throws(() => clientOptions(url, { serialization: 'xml' }), ConfigError)
   assert.equal(clientOptions(url, { serialization: 'json' }).serializeType, 0)
+})
+
+void test('capabilities describe the common contract: no transactions there (only the native TransactionalProducer)', () => {
+  assert.equal(ROCKETMQ_CAPABILITIES.transactions, false)
+  assert.equal(typeof TransactionalProducer, 'function')
 })

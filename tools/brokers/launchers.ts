@@ -4,6 +4,7 @@ import type { Launcher } from './launcher.ts'
 import { pulsarLauncher } from './pulsar.ts'
 import { rocketmqLauncher } from './rocketmq.ts'
 import { rocketmqMtlsLauncher } from './rocketmq-mtls.ts'
+import { rocketmqClusterLauncher } from './rocketmq-cluster.ts'
 import type { BrokerKind } from './types.ts'
 
 export const LAUNCHERS: Record<BrokerKind, Launcher> = {
@@ -16,6 +17,7 @@ export const LAUNCHERS: Record<BrokerKind, Launcher> = {
   'pulsar-tls': pulsarLauncher,
   rocketmq: rocketmqLauncher,
   'rocketmq-acl': rocketmqLauncher,
+  'rocketmq-cluster': rocketmqClusterLauncher,
   'rocketmq-tls': rocketmqLauncher,
   'rocketmq-mtls': rocketmqMtlsLauncher,
 }

@@ -18,7 +18,7 @@ export const ROCKETMQ_VERSION = '5.3.3'
 const READY_TIMEOUT_MS = 180_000
 
 // What RocketMQ needs to run on Java 17 (it reaches into NIO internals for mmap'd files).
-const JAVA17_FLAGS = [
+export const JAVA17_FLAGS = [
   '--add-opens',
   'java.base/java.lang=ALL-UNNAMED',
   '--add-opens',

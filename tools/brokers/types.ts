@@ -12,6 +12,7 @@ export const BROKER_KINDS = [
   'pulsar-tls',
   'rocketmq',
   'rocketmq-acl',
+  'rocketmq-cluster',
   'rocketmq-tls',
   'rocketmq-mtls',
 ] as const

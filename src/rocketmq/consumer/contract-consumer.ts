@@ -134,8 +134,20 @@ export class ContractConsumer implements Consumer {
     this.#native.resume()
   }
 
-  async close(): Promise<void> {
-    await this.#native.close()
-    await this.#onClose()
+  #closing: Promise<void> | undefined
+
+  /**
+   * Rejects when the final offset commit failed; the client is closed either way, once, after
+   * the commit (concurrent calls share one close).
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      try {
+        await this.#native.close()
+      } finally {
+        await this.#onClose()
+      }
+    })()
+    return this.#closing
   }
 }

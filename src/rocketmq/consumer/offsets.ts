@@ -15,11 +15,17 @@ import {
 import { createRequest } from '../protocol/remoting-command.ts'
 import type { MessageQueue } from '../protocol/route.ts'
 
+/**
+ * The master of the queue's broker group, or another node of it when the route has no master (it
+ * died): as Java's findBrokerAddressInSubscribe, a slave answers offset queries and takes commits
+ * meanwhile, so a group keeps consuming that broker's queues from the slave.
+ */
 async function brokerOf(
   client: RocketMQClient,
   q: MessageQueue,
 ): Promise<ReturnType<RocketMQClient['getOrNewBroker']>> {
-  return client.getOrNewBroker(await client.brokerAddressOrRefresh(q.brokerName, q.topic))
+  const node = await client.pullAddress(q.brokerName, q.topic, 0)
+  return client.getOrNewBroker(node.address)
 }
 
 /** The committed offset of a queue for a group, or undefined when the group never consumed it. */

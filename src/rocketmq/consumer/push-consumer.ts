@@ -26,7 +26,8 @@ import { Property } from '../protocol/properties.ts'
 import type { RemotingCommand } from '../protocol/remoting-command.ts'
 import { queueKey, readQueues, type MessageQueue } from '../protocol/route.ts'
 import { allocateAveragely } from './allocate.ts'
-import { maxOffset, minOffset, queryConsumerOffset, searchOffset, updateConsumerOffset } from './offsets.ts'
+import { maxOffset, minOffset, queryConsumerOffset, searchOffset } from './offsets.ts'
+import { OffsetCommitter, reportCommitError, type CommitReason } from './offset-commits.ts'
 import { ProcessQueue } from './process-queue.ts'
 import { pullMessages } from './pull.ts'
 import { lockQueuesOnBrokers, unlockQueuesOnBrokers } from './queue-locks.ts'
@@ -132,6 +133,8 @@ export class RocketMQPushConsumer implements ConsumerOwner, AsyncIterable<Consum
   /** Queues whose start came from a committed offset (no timestamp skipping for them). */
   readonly #startedFromStore = new Set<string>()
   #unsubscribeRoutes: (() => void) | undefined
+  /** Clustering: offsets go to the broker one commit per queue at a time (offset-commits.ts). */
+  readonly #commits: OffsetCommitter
 
   constructor(client: RocketMQClient, options: RocketMQConsumerOptions) {
     if (typeof options.group !== 'string' || options.group === '')
@@ -142,6 +145,7 @@ export class RocketMQPushConsumer implements ConsumerOwner, AsyncIterable<Consum
     this.client = client
     this.group = options.group
     this.options = options
+    this.#commits = new OffsetCommitter(client, options.group)
     const version = Date.now()
     for (const s of options.subscriptions) {
       this.#subs.set(
@@ -209,8 +213,9 @@ export class RocketMQPushConsumer implements ConsumerOwner, AsyncIterable<Consum
     this.#unsubscribeRoutes = off
     await this.client.heartbeatAll().catch(() => {})
     const rebalance = setInterval(() => this.requestRebalance(), this.options.rebalanceIntervalMs ?? 20_000)
+    // A failed background commit is reported (diagnostics channel) and retried on the next tick.
     const persist = setInterval(
-      () => void this.persistOffsets(true).catch(() => {}),
+      () => void this.#persist([...this.#queues.values()], 'periodic').catch(() => {}),
       this.options.persistOffsetIntervalMs ?? 5000,
     )
     rebalance.unref()
@@ -321,7 +326,9 @@ export class RocketMQPushConsumer implements ConsumerOwner, AsyncIterable<Consum
     if (removed.length > 0) {
       // Drop undelivered batches of lost queues: their offsets were not committed past them.
       this.#discardReady(removed)
-      await this.#persist(removed, false).catch(() => {})
+      // A failure is reported on the diagnostics channel; the new owner then starts from the
+      // last commit that did land, so messages are delivered again, never skipped.
+      await this.#persist(removed, 'rebalance').catch(() => {})
       if (this.options.orderly) await this.#unlock(removed.map((s) => s.mq)).catch(() => {})
     }
     for (const [key, mq] of wanted) {
@@ -416,7 +423,8 @@ export class RocketMQPushConsumer implements ConsumerOwner, AsyncIterable<Consum
           offset: pq.nextOffset,
           maxMessages: this.options.pullBatchSize ?? 32,
           subscription: state.subscription,
-          commitOffset: this.model === 'CLUSTERING' && pq.lastCommitted > 0 ? pq.lastCommitted : undefined,
+          // No commit offset rides on pulls: the broker applies it on its pull threads, out of
+          // order with UPDATE_CONSUMER_OFFSET, so it could undo a later commit (offset-commits.ts).
           suspendMs: this.options.pullSuspendMs ?? 15_000,
           brokerId: state.pullFrom,
         })
@@ -436,7 +444,8 @@ export class RocketMQPushConsumer implements ConsumerOwner, AsyncIterable<Consum
           this.#deliver(state, fresh)
         } else if (result.status === 'OFFSET_ILLEGAL') {
           pq.nextOffset = result.nextBeginOffset
-          await this.#persist([state], false).catch(() => {})
+          // Reported on the diagnostics channel; the periodic commit writes it again.
+          await this.#persist([state], 'offset-moved').catch(() => {})
         } else {
           pq.nextOffset = result.nextBeginOffset
         }
@@ -597,25 +606,39 @@ export class RocketMQPushConsumer implements ConsumerOwner, AsyncIterable<Consum
 
   // ---- offsets ----
 
-  async #persist(states: QueueState[], oneway: boolean): Promise<void> {
-    await Promise.all(
+  /**
+   * Commits each queue's offset (the smallest unacknowledged one). Rejects with the first failure
+   * after every queue was tried; `force` writes even an offset the broker already confirmed.
+   */
+  async #persist(states: QueueState[], reason: CommitReason, force = false): Promise<void> {
+    const results = await Promise.allSettled(
       states.map(async (s) => {
         const offset = s.pq.commitOffset()
-        if (offset < 0 || offset === s.pq.lastCommitted) return
+        if (offset < 0) return
         if (this.#localOffsets) {
-          this.#localOffsets.set(queueKey(s.mq), offset)
+          if (offset !== s.pq.lastCommitted) this.#localOffsets.set(queueKey(s.mq), offset)
+          s.pq.lastCommitted = offset
         } else {
-          await updateConsumerOffset(this.client, this.group, s.mq, offset, oneway)
+          await this.#commits.commit(s.mq, offset, reason, force)
         }
-        s.pq.lastCommitted = offset
       }),
     )
-    await this.#localOffsets?.flush()
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (this.#localOffsets) {
+      try {
+        await this.#localOffsets.flush()
+      } catch (err) {
+        // Broadcasting: the file holds every queue's offset, so each of them failed to save.
+        for (const s of states) reportCommitError(this.group, s.mq, s.pq.commitOffset(), reason, err)
+        throw err
+      }
+    }
+    if (failed) throw failed.reason
   }
 
-  /** Writes the committed offset of every assigned queue to the broker. */
-  async persistOffsets(oneway = false): Promise<void> {
-    await this.#persist([...this.#queues.values()], oneway)
+  /** Writes the committed offset of every assigned queue to the broker, and waits for its answers. */
+  async persistOffsets(): Promise<void> {
+    await this.#persist([...this.#queues.values()], 'periodic')
   }
 
   /** Moves a queue's position (offsets of messages in flight there are discarded). */
@@ -625,7 +648,7 @@ export class RocketMQPushConsumer implements ConsumerOwner, AsyncIterable<Consum
     const state = this.#queues.get(queueKey(mq))
     if (!state) {
       // Not assigned here: store it for whoever owns the queue.
-      if (this.model === 'CLUSTERING') await updateConsumerOffset(this.client, this.group, mq, offset)
+      if (this.model === 'CLUSTERING') await this.#commits.commit(mq, offset, 'seek', true)
       else if (this.#localOffsets) {
         this.#localOffsets.set(queueKey(mq), offset)
         await this.#localOffsets.flush()
@@ -637,7 +660,7 @@ export class RocketMQPushConsumer implements ConsumerOwner, AsyncIterable<Consum
     state.pq.drop()
     state.wake()
     this.#discardReady([state])
-    if (this.model === 'CLUSTERING') await updateConsumerOffset(this.client, this.group, mq, offset)
+    if (this.model === 'CLUSTERING') await this.#commits.commit(mq, offset, 'seek', true)
     else if (this.#localOffsets) {
       this.#localOffsets.set(key, offset)
       await this.#localOffsets.flush()
@@ -689,8 +712,19 @@ export class RocketMQPushConsumer implements ConsumerOwner, AsyncIterable<Consum
     }
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return
+  #closing: Promise<void> | undefined
+
+  /**
+   * Commits, leaves the group and stops. Every call returns the same promise: a second close()
+   * (the broker's, say) must not finish — and let the client close — while the first one's final
+   * commit is still on its way.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true
     for (const t of this.#timers) clearInterval(t)
     if (this.#retryTimer) clearTimeout(this.#retryTimer)
@@ -702,7 +736,15 @@ export class RocketMQPushConsumer implements ConsumerOwner, AsyncIterable<Consum
     if (this.#rebalancing) await this.#rebalancing.catch(() => {})
     const states = [...this.#queues.values()]
     this.#ready.length = 0
-    await this.#persist(states, false).catch(() => {})
+    // The final commit is what the group's next run resumes from: it is written (forced, after
+    // any commit still in flight) and awaited, and its failure is close()'s error — reported
+    // after the consumer left the group, so a failed commit never leaves it half closed.
+    let commitError: unknown
+    try {
+      await this.#persist(states, 'close', true)
+    } catch (err) {
+      commitError = err
+    }
     for (const s of states) {
       s.pq.drop()
       s.wake()
@@ -710,6 +752,7 @@ export class RocketMQPushConsumer implements ConsumerOwner, AsyncIterable<Consum
     this.#queues.clear()
     if (this.options.orderly) await this.#unlock(states.map((s) => s.mq)).catch(() => {})
     if (this.#started) await this.client.unregister('consumer', this.group)
+    if (commitError !== undefined) throw commitError
   }
 
   assertOpen(): void {

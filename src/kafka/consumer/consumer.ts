@@ -17,6 +17,8 @@
 import { Readable } from 'node:stream'
 import type { Batch, Message, RunOptions } from '../../core/contract.ts'
 import { ClosedError, ConduitError, ConfigError, TimeoutError } from '../../core/errors.ts'
+import { sleep } from '../../core/backoff.ts'
+import { channels, publish } from '../../core/diagnostics.ts'
 import { runHandler } from '../../core/run-handler.ts'
 import type { KafkaCluster } from '../cluster.ts'
 import { ApiKey, kafkaError } from '../protocol/index.ts'
@@ -219,8 +221,32 @@ export class KafkaConsumer implements AsyncIterable<KafkaBatch> {
       return
     }
     if (this.#listener.onRevoked) await this.#withDeadline('onRevoked', () => this.#listener.onRevoked!(tps))
-    await this.#commit(states).catch(() => undefined)
+    await this.#settleInHand(states)
+    await this.#commit(states).catch((error: unknown) => {
+      // The partitions go to their next owner all the same (the rebalance cannot wait for the
+      // coordinator); what was acked since the last commit will be processed again there.
+      publish(channels.backgroundError, () => ({
+        driver: 'kafka',
+        operation: `commit before giving up ${tps.map((tp) => `${tp.topic}-${tp.partition}`).join(', ')}`,
+        action:
+          'partitions given up; acked records since the last commit will be delivered again to their next owner',
+        error: error instanceof Error ? error : new Error(String(error)),
+      }))
+    })
     for (const tp of tps) this.#fetcher.remove(tp.topic, tp.partition)
+  }
+
+  /**
+   * Waits (up to revokeWaitMs) for the batches of these partitions that the application holds to
+   * be acked or nacked. The application processes batches concurrently with the rebalance, so a
+   * batch handed out just before it would otherwise be acked after the commit, too late: its
+   * records would be processed again by the partition's next owner.
+   */
+  async #settleInHand(states: PartitionState[]): Promise<void> {
+    const deadline = performance.now() + this.config.revokeWaitMs
+    while (states.some((s) => s.outstanding > 0) && performance.now() < deadline && !this.#closed) {
+      await sleep(Math.min(10, Math.max(1, deadline - performance.now())))
+    }
   }
 
   /** Positions from the group's committed offsets; partitions without one use the reset policy. */

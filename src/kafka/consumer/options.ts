@@ -34,6 +34,12 @@ export interface KafkaConsumerConfig {
   /** Longest a rebalance listener may take before the rebalance goes on without it. Default 10 s. */
   rebalanceListenerTimeoutMs?: number
   /**
+   * Before partitions are given up in a rebalance, how long to wait for batches of theirs that
+   * the application holds (delivered, neither acked nor nacked) so their acks are committed and
+   * the next owner does not process them again. Default 3000; 0 gives them up at once.
+   */
+  revokeWaitMs?: number
+  /**
    * How long subscribe() waits for the first join (coordinator found, JoinGroup and SyncGroup
    * done) before it rejects with TimeoutError. The member keeps trying in the background: a
    * consumer that is kept (not closed) starts reading once the group answers. Default 60 000.
@@ -79,6 +85,7 @@ export interface ResolvedConsumerConfig {
   autoCommit: boolean
   autoCommitIntervalMs: number
   rebalanceListenerTimeoutMs: number
+  revokeWaitMs: number
   joinTimeoutMs: number
   requestTimeoutMs: number
   maxDecompressedBytes: number
@@ -157,6 +164,7 @@ export function resolveConsumerConfig(c: KafkaConsumerConfig = {}): ResolvedCons
     autoCommit: c.autoCommit ?? true,
     autoCommitIntervalMs: int('autoCommitIntervalMs', c.autoCommitIntervalMs, 5000, 1),
     rebalanceListenerTimeoutMs: int('rebalanceListenerTimeoutMs', c.rebalanceListenerTimeoutMs, 10_000, 1),
+    revokeWaitMs: int('revokeWaitMs', c.revokeWaitMs, 3000, 0),
     joinTimeoutMs: int('joinTimeoutMs', c.joinTimeoutMs, 60_000, 1),
     requestTimeoutMs: int('requestTimeoutMs', c.requestTimeoutMs, 30_000, 1),
     maxDecompressedBytes: int(

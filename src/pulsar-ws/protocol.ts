@@ -16,6 +16,7 @@
 // The message id is the MessageIdData protobuf the Java client's MessageId.toByteArray() writes.
 
 import { ProtocolError } from '../core/errors.ts'
+import type { EncryptionContext, EncryptionKeyInfo } from '../pulsar/protocol/encryption-context.ts'
 
 /** The WebSocket service's own error codes (`send-error:<code>` in producer acks). */
 export const WS_ERROR_NAMES: Readonly<Record<number, string>> = {
@@ -110,30 +111,7 @@ export function decodeProducerAck(text: string): ProducerAck {
   }
 }
 
-/** One encryption key of an encrypted message: its name's encrypted data key and metadata. */
-export interface EncryptionKeyInfo {
-  /** The message's data key, encrypted with this key's public key. */
-  keyValue: Uint8Array
-  metadata: Record<string, string>
-}
-
-/**
- * How an end-to-end encrypted message was encrypted. The server sends it with messages it could
- * not decrypt and delivered anyway (consumer/reader `cryptoFailureAction: 'CONSUME'`); the
- * payload is then the encrypted bytes.
- */
-export interface EncryptionContext {
-  /** By key name. */
-  keys: Record<string, EncryptionKeyInfo>
-  /** The initialization vector (Pulsar's `encryption_param`). */
-  param: Uint8Array
-  algorithm: string | undefined
-  /** Compression applied before encryption (`NONE`, `LZ4`, `ZLIB`, `ZSTD`, `SNAPPY`). */
-  compressionType: string | undefined
-  uncompressedMessageSize: number | undefined
-  /** Messages in the encrypted batch; undefined when the entry is a single message. */
-  batchSize: number | undefined
-}
+export type { EncryptionContext, EncryptionKeyInfo }
 
 /** A message as the consumer and reader endpoints deliver it, payload decoded. */
 export interface DeliveredFrame {

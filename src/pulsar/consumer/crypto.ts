@@ -18,6 +18,7 @@ import type { TypedChannel } from '../../core/diagnostics.ts'
 import { CompressionType } from '../protocol/generated/pulsar-api_pb.ts'
 import type { MessageMetadata } from '../protocol/generated/pulsar-api_pb.ts'
 import type { MessageId } from '../protocol/message-id.ts'
+import type { EncryptionContext, EncryptionKeyInfo } from '../protocol/encryption-context.ts'
 
 export type CryptoFailureAction = 'fail' | 'discard' | 'consume'
 
@@ -30,26 +31,7 @@ export function cryptoFailureAction(value: string | undefined): CryptoFailureAct
   return value as CryptoFailureAction
 }
 
-/** One encryption key of an encrypted message: its name's encrypted data key and metadata. */
-export interface EncryptionKeyInfo {
-  /** The message's data key, encrypted with this key's public key. */
-  keyValue: Uint8Array
-  metadata: Record<string, string>
-}
-
-/** How an encrypted message was encrypted: what a decryptor needs besides the private key. */
-export interface EncryptionContext {
-  /** By key name. */
-  keys: Record<string, EncryptionKeyInfo>
-  /** The initialization vector (`encryption_param`). */
-  param: Uint8Array
-  algorithm: string | undefined
-  /** Compression applied before encryption (`NONE`, `LZ4`, `ZLIB`, `ZSTD`, `SNAPPY`). */
-  compressionType: string
-  uncompressedMessageSize: number
-  /** Messages in the encrypted batch; undefined when the entry is a single message. */
-  batchSize: number | undefined
-}
+export type { EncryptionContext, EncryptionKeyInfo }
 
 function compressionName(type: CompressionType): string {
   for (const [name, value] of Object.entries(CompressionType)) if (value === type) return name

@@ -33,7 +33,9 @@ void test('a batch held during a revocation is acked, committed and not delivere
       revocations++
       const batches = held
       held = []
-      setTimeout(() => void Promise.all(batches.map((batch) => batch?.ack())), 300)
+      setTimeout(() => {
+        for (const batch of batches) void batch?.ack()
+      }, 300)
     },
   })
   const b = new KafkaConsumer(broker.cluster, config)

@@ -24,6 +24,10 @@ import {
 import { useBroker } from '../../support/brokers.ts'
 import { WireClient } from './wire-client.ts'
 
+// Record timestamps near now: the broker's time retention judges records by their timestamps, and
+// records dated years ago are expired at once, so a retention check during the test deletes them.
+const RECENT = Date.now() - 60_000
+
 let client: WireClient
 let broker: Map<number, { min: number; max: number }>
 const suffix = randomUUID().slice(0, 8)
@@ -157,7 +161,7 @@ void test('Produce in every version and codec, then Fetch in every version reads
           ['codec', utf8(compression)],
           ['null', null],
         ],
-        timestamp: 1_700_000_000_000 + i * 10 + j,
+        timestamp: RECENT + i * 10 + j,
       }))
       i++
       const batch = await encodeRecordBatch({ records, compression })
@@ -336,11 +340,12 @@ void test('group membership: coordinator, join, sync, heartbeat, commit, fetch, 
   const topic = `protocol-group-topic-${suffix}`
   await createTopic(topic, 2)
   for (const v of commonVersions(ApiKey.FindCoordinator)) {
-    const res = await client.call(ApiKey.FindCoordinator, v, {
-      key: group,
-      keyType: 0,
-      coordinatorKeys: [group],
-    })
+    // A broker just started creates __consumer_offsets on the first FindCoordinator and answers
+    // COORDINATOR_NOT_AVAILABLE (retriable) until it exists: ask again, as clients do.
+    const res = await untilNotRetriable(
+      () => client.call(ApiKey.FindCoordinator, v, { key: group, keyType: 0, coordinatorKeys: [group] }),
+      (r) => (v >= 4 ? r.coordinators[0]!.errorCode : r.errorCode),
+    )
     if (v >= 4) {
       ok(res.coordinators[0]!.errorCode, `FindCoordinator v${v}`)
       assert.equal(res.coordinators[0]!.key, group)
@@ -363,7 +368,11 @@ void test('group membership: coordinator, join, sync, heartbeat, commit, fetch, 
     protocols: [{ name: 'range', metadata: subscription }],
     reason: 'protocol test',
   }
-  const first = await client.call(ApiKey.JoinGroup, joinV, { ...joinBody, memberId: '' })
+  // The coordinator may still be loading the group's offsets partition (retriable) on a fresh broker.
+  const first = await untilNotRetriable(
+    () => client.call(ApiKey.JoinGroup, joinV, { ...joinBody, memberId: '' }),
+    (r) => r.errorCode,
+  )
   assert.equal(first.errorCode, KafkaErrors.MEMBER_ID_REQUIRED, 'a first join gets MEMBER_ID_REQUIRED')
   const joined = await client.call(ApiKey.JoinGroup, joinV, { ...joinBody, memberId: first.memberId })
   ok(joined.errorCode, 'JoinGroup')
@@ -466,10 +475,11 @@ void test('group membership: coordinator, join, sync, heartbeat, commit, fetch, 
 
 void test('InitProducerId gives an idempotent producer id in every version', async () => {
   for (const v of commonVersions(ApiKey.InitProducerId)) {
-    const res = await client.call(ApiKey.InitProducerId, v, {
-      transactionalId: null,
-      transactionTimeoutMs: 60000,
-    })
+    // COORDINATOR_LOAD_IN_PROGRESS (retriable) while a fresh broker loads its transaction state.
+    const res = await untilNotRetriable(
+      () => client.call(ApiKey.InitProducerId, v, { transactionalId: null, transactionTimeoutMs: 60000 }),
+      (r) => r.errorCode,
+    )
     ok(res.errorCode, `InitProducerId v${v}`)
     assert.ok(res.producerId >= 0n)
     assert.ok(res.producerEpoch >= 0)

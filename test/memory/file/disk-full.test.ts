@@ -61,9 +61,9 @@ function assertDiskFull(error: unknown): true {
 
 const sorted = (batch: Batch) => batch.messages.map((m) => `${m.partition}:${m.valueString()}`).sort()
 
-void test('a full disk: acks reject with a retriable StorageError, the batch comes back, and recovers', async () => {
+void test('a full disk: acks reject with a retriable StorageError, the batch comes back, and recovers', async (t) => {
   const disk = smallDisk()
-  t.after(() => disk?.free())
+  t.after(() => disk.free())
   const url = `file:${disk.dir}/acks`
   let broker: Broker = await memoryDriver.connect(url, {})
   await broker.admin.createTopic('t', { partitions: 2 })
@@ -111,9 +111,9 @@ void test('a full disk: acks reject with a retriable StorageError, the batch com
 })
 
 for (const fsync of ['interval', 'always']) {
-  void test(`a full disk (fsync=${fsync}): a send rejects with a retriable StorageError, nothing of it is read back`, async () => {
+  void test(`a full disk (fsync=${fsync}): a send rejects with a retriable StorageError, nothing of it is read back`, async (t) => {
     const disk = smallDisk()
-    t.after(() => disk?.free())
+    t.after(() => disk.free())
     const url = `file:${disk.dir}/send-${fsync}?fsync=${fsync}`
     let broker: Broker = await memoryDriver.connect(url, {})
     const producer = await broker.producer({ topic: 't' })
@@ -156,9 +156,9 @@ for (const fsync of ['interval', 'always']) {
   })
 }
 
-void test('a full disk: the commit after dead-lettering is retried and reported, not an unhandled rejection', async () => {
+void test('a full disk: the commit after dead-lettering is retried and reported, not an unhandled rejection', async (t) => {
   const disk = smallDisk()
-  t.after(() => disk?.free())
+  t.after(() => disk.free())
   const broker = await memoryDriver.connect(`file:${disk.dir}/dlq`, {})
   // The dead-letter topic exists and holds a record, so its next small append fits in a page it has;
   // offsets.log is still empty, so the commit past the dead letter needs a new page.
@@ -203,9 +203,9 @@ void test('a full disk: the commit after dead-lettering is retried and reported,
   await broker.close()
 })
 
-void test('one page left: the records fit, their index entry does not; offsets stay the same after a restart', async () => {
+void test('one page left: the records fit, their index entry does not; offsets stay the same after a restart', async (t) => {
   const disk = smallDisk()
-  t.after(() => disk?.free())
+  t.after(() => disk.free())
   const url = `file:${disk.dir}/index`
   let broker: Broker = await memoryDriver.connect(url, {})
   await broker.admin.createTopic('t', { partitions: 1 })

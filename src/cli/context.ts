@@ -126,6 +126,8 @@ export async function withBroker<T>(
   const stopWarnings = warnOnDamage(ctx.io.stderr)
   try {
     const broker = await unlessAborted(connect(ctx.url, connectOptions(ctx, use)), ctx.signal, (late) => {
+      // Ctrl-C came first and the command already ended; a failure closing this unused connection
+      // has nobody left to tell and changes nothing.
       late.close().catch(() => {})
     })
     if (!broker) return undefined
@@ -136,6 +138,7 @@ export async function withBroker<T>(
       return result
     } finally {
       // When fn failed, its error is the one worth reporting, not a second one from close.
+      // When fn failed, its error is the one reported; a second one from close would hide it.
       if (failed) await broker.close().catch(() => {})
       else await broker.close()
     }

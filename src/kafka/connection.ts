@@ -364,6 +364,7 @@ export class KafkaConnection {
           // write — but never past the request's deadline. A broker that stops reading never
           // drains the socket; the deadline armed above rejects `response` with a TimeoutError,
           // which ends this wait too and (below) closes the connection.
+          // A failed drain wait means the socket closed: `response` rejects with that, and is reported.
           await Promise.race([socket.waitWritable().catch(() => undefined), response])
         }
         const body = (await response) as ResponseOf<K>

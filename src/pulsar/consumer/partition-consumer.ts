@@ -139,7 +139,8 @@ export class PartitionConsumer implements ConnectionListener {
       })
     }
     if (drop.acknowledge) {
-      // Best effort: if the connection is gone the broker redelivers them, and they are dropped again.
+      // Best effort, and the drop itself was published above: if the connection is gone the broker
+      // redelivers these chunks, and they are dropped (and reported) again.
       for (const id of drop.ids) this.acks.ack(id).catch(() => undefined)
     } else this.#owner.unackedChunks?.(this, drop.ids)
   }

@@ -109,7 +109,8 @@ export class OffsetCommitter {
       }
       state.confirmed = offset
     })
-    // The chain goes on after a failure: the next commit carries a newer offset anyway.
+    // The chain goes on after a failure: the next commit carries a newer offset anyway. The failure
+    // itself is not lost: it was published (reportCommitError) and rejects `run` for the caller.
     state.tail = run.catch(() => {})
     return run
   }

@@ -138,7 +138,6 @@ export async function withBroker<T>(
       return result
     } finally {
       // When fn failed, its error is the one worth reporting, not a second one from close.
-      // When fn failed, its error is the one reported; a second one from close would hide it.
       if (failed) await broker.close().catch(() => {})
       else await broker.close()
     }
